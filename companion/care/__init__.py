@@ -1,0 +1,1 @@
+"""Care: who the companion is and how it listens (personas, modes, safety)."""

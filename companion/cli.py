@@ -1,0 +1,261 @@
+"""The command line: the TUI by default, plus scriptable subcommands.
+
+Contract (scripts and tests rely on it): global options come before the subcommand;
+exit codes are 0 ok, 2 usage, 3 wrong passphrase, 4 model problem, 5 vault damaged;
+every failure prints one plain sentence on stderr and never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import NoReturn
+
+from companion import __version__
+from companion.errors import CompanionError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"companion: {message}; run `companion --help` to see what it accepts.\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="companion",
+        description="A local-first, offline companion for journaling and emotional support.",
+    )
+    parser.add_argument("--version", action="version", version=f"companion {__version__}")
+    parser.add_argument("--home", metavar="DIR", help="keep all of companion's files under DIR")
+    parser.add_argument("--model", metavar="PATH", help="the GGUF model file to talk with")
+    parser.add_argument("--passphrase-file", metavar="FILE", type=Path,
+                        help="read the passphrase from the first line of FILE (for scripts)")
+    parser.add_argument("--seed", type=int, metavar="N", help="fixed sampling seed")
+    parser.add_argument("--temperature", type=float, metavar="T", help="sampling temperature")
+    parser.add_argument("--theme", metavar="NAME", help="the look of the app")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    say = sub.add_parser("say", help="answer one message without the TUI")
+    say.add_argument("text", metavar="TEXT", help="the message; - reads it from stdin")
+    say.add_argument("--new", action="store_true", help="start a new conversation")
+    say.add_argument("--json", action="store_true", help="print one JSON object at the end")
+
+    history = sub.add_parser("history", help="list conversations, or print one")
+    history.add_argument("--json", action="store_true", help="print JSON")
+    history.add_argument("--conversation", type=int, metavar="ID", help="print this one")
+    return parser
+
+
+# shared steps -----------------------------------------------------------------------
+
+
+def _settings(args: argparse.Namespace):  # noqa: ANN202 - returns (Paths, Settings)
+    from companion import config, logs, paths
+
+    where = paths.resolve(args.home)
+    where.ensure()
+    logs.setup(where.log_file)
+    settings, warning = config.load_or_default(where.config_file)
+    if warning:
+        print(f"companion: {warning}", file=sys.stderr)
+    sampling = settings.sampling
+    if args.temperature is not None:
+        if args.temperature < 0:
+            raise UsageError("The temperature must be 0 or more.")
+        sampling = replace(sampling, temperature=args.temperature)
+    settings = replace(
+        settings,
+        sampling=sampling,
+        seed=args.seed if args.seed is not None else settings.seed,
+        theme=args.theme or settings.theme,
+        model=args.model or settings.model,
+    )
+    return where, settings
+
+
+def _ask(prompt: str) -> str:
+    try:
+        return getpass.getpass(prompt)
+    except (EOFError, OSError):
+        raise UsageError(
+            "No passphrase was given; run in a terminal or pass --passphrase-file FILE."
+        ) from None
+
+
+def _open_vault(args: argparse.Namespace, where):  # noqa: ANN001, ANN202
+    from companion import startup
+
+    new = startup.needs_new_vault(where)
+    if args.passphrase_file is not None:
+        passphrase = startup.read_passphrase_file(args.passphrase_file)
+    elif new:
+        passphrase = _ask("Choose a passphrase for your new vault: ")
+        if _ask("Type it once more: ") != passphrase:
+            raise UsageError("The two passphrases differ; nothing was created. Try again.")
+    else:
+        passphrase = _ask("Passphrase: ")
+    if new:
+        return startup.create_vault(where, passphrase)
+    return startup.unlock_vault(where, passphrase)
+
+
+# subcommands ------------------------------------------------------------------------
+
+
+def _read_message(text: str) -> str:
+    if text != "-":
+        return text
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError("The message on stdin is not valid UTF-8; nothing was saved.") from None
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    from companion import startup
+    from companion.session import Session
+
+    where, settings = _settings(args)
+    text = _read_message(args.text)
+    if not text.strip():
+        raise UsageError("There is nothing to send; the message is empty.")
+    vault = _open_vault(args, where)
+    try:
+        session = Session(vault, settings)
+        if args.new:
+            session.new_conversation()
+        session.add_user_message(text)
+        path = startup.model_path(None, settings)
+        if path is None:
+            raise _no_model()
+        session.engine = startup.load_engine(path, settings)
+        cancel = threading.Event()
+
+        def show(piece: str) -> None:
+            if not args.json:
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+
+        try:
+            reply = session.reply(show, cancel)
+        except KeyboardInterrupt:
+            if not args.json:
+                sys.stdout.write("\n")
+            print("companion: stopped; your message and the reply so far are saved.",
+                  file=sys.stderr)
+            return 130
+        if args.json:
+            print(json.dumps({
+                "conversation_id": session.conversation_id,
+                "message_id": reply.message.id,
+                "reply": reply.text,
+                "stopped": reply.stopped,
+                "provenance": reply.message.provenance.as_dict()
+                if reply.message.provenance else None,
+                "stats": {
+                    "prompt_tokens": reply.stats.prompt_tokens,
+                    "evaluated_tokens": reply.stats.evaluated_tokens,
+                    "generated_tokens": reply.stats.generated_tokens,
+                    "first_token_s": round(reply.stats.first_token_s, 4),
+                    "tokens_per_second": round(reply.stats.tokens_per_second, 2),
+                },
+            }, ensure_ascii=False))
+        else:
+            sys.stdout.write("\n")
+        return 0
+    finally:
+        vault.close()
+
+
+def _no_model() -> CompanionError:
+    from companion.errors import ModelError
+
+    return ModelError(
+        "No model is set, so there is no reply; your message is saved. "
+        "Run again with --model PATH to a .gguf file."
+    )
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from companion.session import Session
+
+    where, settings = _settings(args)
+    vault = _open_vault(args, where)
+    try:
+        session = Session(vault, settings)
+        if args.conversation is None:
+            items = session.conversations()
+            if args.json:
+                print(json.dumps([
+                    {"id": c.id, "title": c.title, "created_at": c.created_at,
+                     "updated_at": c.updated_at, "messages": c.message_count}
+                    for c in items
+                ], ensure_ascii=False))
+            elif not items:
+                print("No conversations yet.")
+            else:
+                for c in items:
+                    print(f"{c.id:>5}  {c.updated_at[:16].replace('T', ' ')}  "
+                          f"{c.message_count:>4} msgs  {c.title or '(untitled)'}")
+            return 0
+        messages = session.open_conversation(args.conversation)
+        if args.json:
+            print(json.dumps({
+                "id": args.conversation,
+                "messages": [
+                    {"id": m.id, "role": m.role, "content": m.content,
+                     "created_at": m.created_at, "stopped": m.stopped,
+                     "provenance": m.provenance.as_dict() if m.provenance else None}
+                    for m in messages
+                ],
+            }, ensure_ascii=False))
+        else:
+            for m in messages:
+                mark = " (stopped)" if m.stopped else ""
+                print(f"[{m.role}{mark}] {m.content}\n")
+        return 0
+    finally:
+        vault.close()
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from companion import startup
+    from companion.ui.app import CompanionApp
+
+    where, settings = _settings(args)
+    passphrase = None
+    if args.passphrase_file is not None:
+        passphrase = startup.read_passphrase_file(args.passphrase_file)
+    app = CompanionApp(where, settings, passphrase=passphrase)
+    app.run()
+    return app.return_code or 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    commands = {"say": cmd_say, "history": cmd_history, None: cmd_tui}
+    try:
+        return commands[args.command](args)
+    except CompanionError as exc:
+        print(f"companion: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("companion: stopped.", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        from companion import logs
+
+        logs.log_unexpected(exc)
+        print(
+            f"companion: something unexpected went wrong ({type(exc).__name__}); "
+            "what you wrote is saved, and details are in the log file.",
+            file=sys.stderr,
+        )
+        return 1

@@ -1,0 +1,103 @@
+"""Plain records shared by every layer; no behaviour that needs I/O lives here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How a reply is drawn; recorded with every reply so it can be reproduced."""
+
+    temperature: float = 0.7
+    top_p: float = 0.9
+    top_k: int = 40
+    repeat_penalty: float = 1.1
+    max_tokens: int = 512
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What produced a reply: the exact model file, the parameters and the seed."""
+
+    model_sha256: str
+    model_name: str
+    params: SamplingParams
+    seed: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model_sha256": self.model_sha256,
+            "model_name": self.model_name,
+            "params": self.params.as_dict(),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Provenance:
+        return cls(
+            model_sha256=str(data["model_sha256"]),
+            model_name=str(data.get("model_name", "")),
+            params=SamplingParams(**data["params"]),
+            seed=int(data["seed"]),
+        )
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    conversation_id: int
+    role: Role
+    content: str
+    created_at: str
+    stopped: bool = False
+    provenance: Provenance | None = None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: int
+    title: str
+    created_at: str
+    updated_at: str
+    message_count: int = 0
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model file that has been checked and hashed, ready to hand to the engine."""
+
+    path: str
+    sha256: str
+    name: str
+    size: int
+
+    @property
+    def short_hash(self) -> str:
+        return self.sha256[:12]
+
+
+@dataclass
+class TurnStats:
+    """What the engine measured for one reply; shown in the status bar and the bench."""
+
+    prompt_tokens: int = 0
+    reused_tokens: int = 0
+    evaluated_tokens: int = 0
+    generated_tokens: int = 0
+    first_token_s: float = 0.0
+    total_s: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def tokens_per_second(self) -> float:
+        gen_time = self.total_s - self.first_token_s
+        if self.generated_tokens <= 1 or gen_time <= 0:
+            return 0.0
+        return (self.generated_tokens - 1) / gen_time

@@ -1,0 +1,32 @@
+"""What the session needs from an engine, so the UI can be tested with a stand-in."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Protocol, TypedDict
+
+from companion.domain import ModelInfo, SamplingParams, TurnStats
+
+
+class ChatMessage(TypedDict):
+    role: str
+    content: str
+
+
+class ChatEngine(Protocol):
+    model: ModelInfo
+    last_stats: TurnStats
+
+    def stream(
+        self,
+        messages: list[ChatMessage],
+        params: SamplingParams,
+        seed: int,
+        cancel: threading.Event,
+    ) -> Iterator[str]:
+        """Yield reply text piece by piece; stop within one token once `cancel` is set.
+
+        The engine drops the oldest turns itself when the prompt would not fit.
+        """
+        ...

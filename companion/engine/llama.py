@@ -1,0 +1,231 @@
+"""The one place llama.cpp is touched (through llama-cpp-python).
+
+One `Llama` stays alive for the whole session so its KV cache carries over between
+turns: llama-cpp-python keeps the longest common prefix of the previous prompt, and
+the prompt layout (engine.prompt) keeps that prefix stable, so each turn evaluates
+only the new tokens. `_CountingLlama` counts what was really evaluated, for tests and
+the benchmark. No disk cache is ever set: it would write conversations in plaintext.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from companion.domain import ModelInfo, SamplingParams, TurnStats
+from companion.engine.base import ChatMessage
+from companion.engine.prompt import fit
+from companion.errors import ModelError
+
+log = logging.getLogger("companion.llama")
+
+_LEVELS = {2: logging.WARNING, 3: logging.ERROR}
+_log_callback: Any = None  # kept alive for as long as llama.cpp may call it
+
+
+def _route_llama_logs() -> None:
+    """Send llama.cpp's warnings and errors to the app's log file, never to the terminal.
+
+    Only lines at warning level and above are kept; llama.cpp does not put prompt text
+    in those.
+    """
+    global _log_callback
+    if _log_callback is not None:
+        return
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    def _callback(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
+        py_level = _LEVELS.get(level)
+        if py_level is not None and log.isEnabledFor(py_level):
+            log.log(py_level, "%s", text.decode("utf-8", errors="replace").rstrip())
+
+    _log_callback = _callback
+    llama_cpp.llama_log_set(_callback, ctypes.c_void_p(0))
+
+
+def physical_cores() -> int:
+    """llama.cpp runs fastest with one thread per physical core, not per hyper-thread."""
+    try:
+        import psutil
+
+        cores = psutil.cpu_count(logical=False)
+    except Exception:
+        cores = None
+    return max(1, cores or (os.cpu_count() or 2) // 2 or 1)
+
+
+def gpu_offload_supported() -> bool:
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+@contextlib.contextmanager
+def _quiet_python_stderr() -> Iterator[None]:
+    """Swallow llama-cpp-python's own prints while loading (they describe the model only).
+
+    llama-cpp-python's `verbose=False` would instead point file descriptors 1 and 2 at
+    /dev/null while loading, which blanks a running TUI, so it is not used.
+    """
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+class LlamaEngine:
+    """A loaded model that streams chat replies; not thread-safe, used by one worker."""
+
+    def __init__(self, model: ModelInfo, llm: Any, formatter: Any, context_tokens: int) -> None:
+        self.model = model
+        self._llm = llm
+        self._formatter = formatter
+        self.context_tokens = context_tokens
+        self.last_stats = TurnStats()
+        self.gpu_offload = False
+
+    @classmethod
+    def load(cls, model: ModelInfo, *, context_tokens: int = 4096, gpu_layers: int = -1,
+             embedding: bool = False) -> LlamaEngine:
+        try:
+            from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise ModelError(
+                f"llama-cpp-python is not installed correctly ({exc}); run the setup command "
+                "from the README again."
+            ) from None
+        _route_llama_logs()
+        offload = gpu_offload_supported()
+
+        class _CountingLlama(Llama):  # type: ignore[misc, valid-type]
+            """Counts the tokens llama.cpp really evaluates (prompt suffix + generated)."""
+
+            prompt_tokens = 0
+            prompt_evaluated: int | None = None
+            evaluated_total = 0
+            sampled_total = 0
+
+            def generate(self, tokens: Any, *args: Any, **kwargs: Any) -> Any:
+                self.prompt_tokens = len(tokens)
+                self.prompt_evaluated = None
+                return super().generate(tokens, *args, **kwargs)
+
+            def eval(self, tokens: Any) -> None:
+                if self.prompt_evaluated is None:
+                    self.prompt_evaluated = len(tokens)
+                self.evaluated_total += len(tokens)
+                super().eval(tokens)
+
+            def sample(self, *args: Any, **kwargs: Any) -> Any:
+                self.sampled_total += 1
+                return super().sample(*args, **kwargs)
+
+        try:
+            with _quiet_python_stderr():
+                llm = _CountingLlama(
+                    model_path=model.path,
+                    n_ctx=context_tokens,
+                    n_threads=physical_cores(),
+                    n_gpu_layers=gpu_layers if offload else 0,
+                    embedding=embedding,
+                    verbose=True,
+                )
+        except (ValueError, RuntimeError, OSError):
+            raise ModelError(
+                f"llama.cpp could not load {model.path}; the file may be damaged or made for "
+                "a newer llama.cpp. Details are in the log file."
+            ) from None
+        llm.verbose = False
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ModelError(
+                f"{model.path} has no chat template, so companion cannot talk with it; "
+                "choose an instruct or chat model."
+            )
+        eos_id = llm.token_eos()
+        bos_id = llm.token_bos()
+        formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=llm._model.token_get_text(eos_id) if eos_id != -1 else "",
+            bos_token=llm._model.token_get_text(bos_id) if bos_id != -1 else "",
+            stop_token_ids=[eos_id],
+        )
+        engine = cls(model, llm, formatter, llm.n_ctx())
+        engine.gpu_offload = offload and gpu_layers != 0
+        return engine
+
+    # prompt ---------------------------------------------------------------------------
+
+    def _render(self, messages: list[ChatMessage]) -> Any:
+        return self._formatter(messages=messages)
+
+    def tokens_for(self, messages: list[ChatMessage]) -> list[int]:
+        prompt = self._render(messages).prompt
+        return list(self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+
+    def count_tokens(self, messages: list[ChatMessage]) -> int:
+        return len(self.tokens_for(messages))
+
+    # streaming ------------------------------------------------------------------------
+
+    def stream(
+        self,
+        messages: list[ChatMessage],
+        params: SamplingParams,
+        seed: int,
+        cancel: threading.Event,
+    ) -> Iterator[str]:
+        budget = self.context_tokens - params.max_tokens
+        if budget < 16:
+            budget = self.context_tokens // 2
+        messages = fit(messages, budget, self.count_tokens)
+        rendered = self._render(messages)
+        tokens = self.tokens_for(messages)
+        if len(tokens) >= self.context_tokens:
+            raise ModelError(
+                "The newest message is too long for this model's context; send it in parts."
+            )
+        max_tokens = min(params.max_tokens, self.context_tokens - len(tokens))
+        llm = self._llm
+        stats = TurnStats()
+        self.last_stats = stats
+        started = time.perf_counter()
+        evaluated_before, sampled_before = llm.evaluated_total, llm.sampled_total
+        chunks = llm.create_completion(
+            prompt=tokens,
+            max_tokens=max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            top_k=params.top_k,
+            repeat_penalty=params.repeat_penalty,
+            stop=rendered.stop,
+            stopping_criteria=rendered.stopping_criteria,
+            seed=seed,
+            stream=True,
+        )
+        try:
+            for chunk in chunks:
+                if cancel.is_set():
+                    break
+                text = chunk["choices"][0]["text"]
+                if not stats.first_token_s:
+                    stats.first_token_s = time.perf_counter() - started
+                    stats.prompt_tokens = llm.prompt_tokens
+                    stats.evaluated_tokens = llm.prompt_evaluated or 0
+                    stats.reused_tokens = stats.prompt_tokens - stats.evaluated_tokens
+                if text:
+                    yield text
+                if cancel.is_set():
+                    break
+        finally:
+            chunks.close()
+            stats.total_s = time.perf_counter() - started
+            stats.generated_tokens = llm.sampled_total - sampled_before
+            stats.extra["evaluated_total"] = float(llm.evaluated_total - evaluated_before)

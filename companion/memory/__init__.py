@@ -1,0 +1,1 @@
+"""Memory: recall, summaries, proposed memories and check-ins (not built yet)."""

@@ -1,0 +1,1 @@
+"""Model files: checking, hashing and (later) the registry and the pin."""

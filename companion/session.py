@@ -1,0 +1,173 @@
+"""One turn of conversation, end to end: save, assemble, stream, save with provenance.
+
+The user's message is committed before the model sees it, so a crash, Ctrl+C or a
+kill during the reply never loses what they wrote; a reply cut short is kept and
+marked as stopped.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from companion.care.persona import system_prompt
+from companion.config import Settings
+from companion.domain import Conversation, Message, Provenance, SamplingParams, TurnStats
+from companion.engine import prompt
+from companion.engine.base import ChatEngine
+from companion.errors import ModelError, UsageError
+from companion.vault import Vault
+
+CURRENT_KEY = "current_conversation"
+DRAFT_KEY = "draft"
+
+
+@dataclass(frozen=True)
+class Reply:
+    message: Message
+    stopped: bool
+    stats: TurnStats
+
+    @property
+    def text(self) -> str:
+        return self.message.content
+
+
+class Session:
+    """A person's conversation with their model; the UI and the CLI both drive this."""
+
+    def __init__(self, vault: Vault, settings: Settings, engine: ChatEngine | None = None) -> None:
+        self.vault = vault
+        self.settings = settings
+        self.engine = engine
+        self._system = system_prompt(settings.persona)
+        self.conversation_id = self._initial_conversation()
+
+    # conversations -----------------------------------------------------------------
+
+    def _initial_conversation(self) -> int | None:
+        with self.vault.lock:
+            stored = self.vault.state.get(CURRENT_KEY)
+            if stored is not None and self.vault.conversations.get(int(stored)) is not None:
+                return int(stored)
+            latest = self.vault.conversations.latest()
+            return latest.id if latest else None
+
+    def _remember_current(self, conversation_id: int) -> None:
+        self.conversation_id = conversation_id
+        self.vault.state.set(CURRENT_KEY, str(conversation_id))
+
+    def new_conversation(self) -> Conversation:
+        with self.vault.lock:
+            conversation = self.vault.conversations.create()
+            self._remember_current(conversation.id)
+            return conversation
+
+    def start_blank(self) -> None:
+        """A fresh page; the conversation is created with its first message, so empty
+        ones never clutter the list."""
+        with self.vault.lock:
+            self.conversation_id = None
+            self.vault.state.delete(CURRENT_KEY)
+
+    def open_conversation(self, conversation_id: int) -> list[Message]:
+        with self.vault.lock:
+            if self.vault.conversations.get(conversation_id) is None:
+                raise UsageError(f"There is no conversation {conversation_id}; "
+                                 "`companion history` lists them.")
+            self._remember_current(conversation_id)
+            return self.vault.conversations.messages(conversation_id)
+
+    def conversations(self) -> list[Conversation]:
+        with self.vault.lock:
+            return self.vault.conversations.list()
+
+    def messages(self) -> list[Message]:
+        if self.conversation_id is None:
+            return []
+        with self.vault.lock:
+            return self.vault.conversations.messages(self.conversation_id)
+
+    # drafts -------------------------------------------------------------------------
+
+    def save_draft(self, text: str) -> None:
+        """Unsent words live in the vault too, so closing the window loses nothing."""
+        with self.vault.lock:
+            if text:
+                self.vault.state.set(DRAFT_KEY, text)
+            else:
+                self.vault.state.delete(DRAFT_KEY)
+
+    def draft(self) -> str:
+        with self.vault.lock:
+            return self.vault.state.get(DRAFT_KEY) or ""
+
+    # a turn -------------------------------------------------------------------------
+
+    def add_user_message(self, text: str) -> Message:
+        """Commit the user's words first; everything after this may fail safely."""
+        if not text.strip():
+            raise UsageError("There is nothing to send; type a message first.")
+        with self.vault.lock:
+            if self.conversation_id is None:
+                self._remember_current(self.vault.conversations.create().id)
+            assert self.conversation_id is not None
+            message = self.vault.conversations.add_message(self.conversation_id, "user", text)
+            self.vault.state.delete(DRAFT_KEY)
+            return message
+
+    def sampling(self) -> tuple[SamplingParams, int]:
+        seed = self.settings.seed
+        return self.settings.sampling, seed if seed is not None else secrets.randbelow(2**31)
+
+    def reply(
+        self,
+        on_text: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Reply:
+        """Stream the model's answer to the conversation so far and store it.
+
+        Whatever was generated is stored even when the reply is cancelled or fails,
+        marked as stopped, with the same provenance as a finished one.
+        """
+        engine = self.engine
+        if engine is None:
+            raise ModelError(
+                "No model is set, so there is no reply; your message is saved. "
+                "Start companion with --model PATH to a .gguf file."
+            )
+        cancel = cancel or threading.Event()
+        history = self.messages()
+        messages = prompt.build(self._system, history)
+        params, seed = self.sampling()
+        provenance = Provenance(engine.model.sha256, engine.model.name, params, seed)
+        pieces: list[str] = []
+        stopped = True
+        try:
+            for piece in engine.stream(messages, params, seed, cancel):
+                pieces.append(piece)
+                if on_text is not None:
+                    on_text(piece)
+            stopped = cancel.is_set()
+        finally:
+            message = self._store_reply("".join(pieces), stopped, provenance)
+        return Reply(message=message, stopped=stopped, stats=engine.last_stats)
+
+    def _store_reply(self, text: str, stopped: bool, provenance: Provenance) -> Message:
+        assert self.conversation_id is not None
+        with self.vault.lock:
+            return self.vault.conversations.add_message(
+                self.conversation_id, "assistant", text, stopped=stopped, provenance=provenance
+            )
+
+    def turn(
+        self,
+        text: str,
+        on_text: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Reply:
+        self.add_user_message(text)
+        return self.reply(on_text, cancel)
+

@@ -1,0 +1,56 @@
+"""Getting from a passphrase and a model path to an open vault and a loaded engine.
+
+Shared by the CLI and the TUI so both give the same answers to the same mistakes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from companion.config import Settings
+from companion.engine.base import ChatEngine
+from companion.errors import UsageError
+from companion.models.files import inspect_model
+from companion.paths import Paths
+from companion.vault import Vault, VaultStatus, vault_status
+
+
+def needs_new_vault(paths: Paths) -> bool:
+    return vault_status(paths.vault_db, paths.vault_key) is VaultStatus.NEW
+
+
+def create_vault(paths: Paths, passphrase: str) -> Vault:
+    if not passphrase:
+        raise UsageError("The passphrase cannot be empty; choose one you will remember.")
+    paths.ensure()
+    return Vault.create(paths.vault_db, paths.vault_key, passphrase)
+
+
+def unlock_vault(paths: Paths, passphrase: str) -> Vault:
+    return Vault.unlock(paths.vault_db, paths.vault_key, passphrase)
+
+
+def read_passphrase_file(file: Path) -> str:
+    """The first line of FILE, without its line ending; spaces inside are kept."""
+    try:
+        with file.open(encoding="utf-8") as handle:
+            line = handle.readline()
+    except FileNotFoundError:
+        raise UsageError(f"The passphrase file {file} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"The passphrase file {file} cannot be read ({exc}).") from None
+    return line.rstrip("\r\n")
+
+
+def model_path(cli_model: str | None, settings: Settings) -> str | None:
+    return cli_model or settings.model
+
+
+def load_engine(path: str, settings: Settings) -> ChatEngine:
+    """Check the file, then hand it to llama.cpp; ModelError explains any failure."""
+    from companion.engine.llama import LlamaEngine
+
+    info = inspect_model(path)
+    return LlamaEngine.load(
+        info, context_tokens=settings.context_tokens, gpu_layers=settings.gpu_layers
+    )

@@ -1,0 +1,217 @@
+"""The Textual application: unlock, then talk; the model loads in the background.
+
+Kept small on purpose: screens own their widgets and behaviour, the session owns the
+turn, and this class only wires them together and owns the vault and the engine.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Static
+
+from companion.config import Settings
+from companion.engine.base import ChatEngine
+from companion.errors import CompanionError
+from companion.logs import log_unexpected
+from companion.paths import Paths
+from companion.session import Session
+from companion.ui.screens.chat import ChatScreen
+from companion.ui.screens.unlock import UnlockScreen
+from companion.ui.themes import DEFAULT_THEME, builtin_dir, load_themes
+from companion.vault import Vault
+
+EngineLoader = Any  # Callable[[str, Settings], ChatEngine]
+
+
+class ProblemScreen(Screen[None]):
+    """A problem that stops the app from going on, said plainly, with the way out."""
+
+    BINDINGS = [Binding("ctrl+q,escape,enter", "app.quit", "Quit", id="quit")]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> Any:
+        yield Static(self.text + "\n\nPress Enter to quit.", id="problem", markup=False)
+
+
+class CompanionApp(App[None]):
+    TITLE = "companion"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        paths: Paths,
+        settings: Settings,
+        *,
+        passphrase: str | None = None,
+        engine_loader: EngineLoader | None = None,
+    ) -> None:
+        super().__init__()
+        self.paths = paths
+        self.settings = settings
+        self._passphrase = passphrase
+        self._engine_loader = engine_loader
+        self.vault: Vault | None = None
+        self.session: Session | None = None
+        self.engine_state = "none"  # none | loading | ready | failed
+
+    # start ----------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._apply_theme()
+        from companion import startup
+
+        try:
+            new = startup.needs_new_vault(self.paths)
+        except CompanionError as exc:
+            self.push_screen(ProblemScreen(str(exc)))
+            return
+        if self._passphrase is not None:
+            self._unlock_with_file(self._passphrase, new)
+            return
+        self.push_screen(UnlockScreen(self.paths, create=new), self._unlocked)
+
+    def _apply_theme(self) -> None:
+        loaded = load_themes(builtin_dir(), self.paths.user_themes)
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        for problem in loaded.problems:
+            self.notify(problem, severity="warning", timeout=10)
+        wanted = self.settings.theme
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            self.notify(f"There is no theme named {wanted!r}; using {DEFAULT_THEME}.",
+                        severity="warning", timeout=10)
+            self.theme = DEFAULT_THEME
+
+    @work(thread=True, exclusive=True, group="unlock")
+    def _unlock_with_file(self, passphrase: str, new: bool) -> None:
+        from companion import startup
+
+        try:
+            vault = (startup.create_vault(self.paths, passphrase) if new
+                     else startup.unlock_vault(self.paths, passphrase))
+        except CompanionError as exc:
+            self.call_from_thread(self.push_screen, ProblemScreen(str(exc)))
+            return
+        self.call_from_thread(self._unlocked, vault)
+
+    def _unlocked(self, vault: Vault | None) -> None:
+        if vault is None:
+            return
+        self.vault = vault
+        self.session = Session(vault, self.settings)
+        self.push_screen(ChatScreen(self.session))
+        self._start_model()
+
+    # the model ------------------------------------------------------------------------
+
+    def _start_model(self) -> None:
+        from companion import startup
+
+        path = startup.model_path(None, self.settings)
+        screen = self._chat()
+        if path is None:
+            self.engine_state = "none"
+            if screen:
+                screen.status.show_problem("No model: start companion with --model PATH")
+                screen.notice("No model is loaded yet. Start companion with --model PATH to a "
+                              ".gguf file; you can still write, and everything is saved.")
+            return
+        self.engine_state = "loading"
+        if screen:
+            screen.status.show_problem("Loading the model…")
+        self._load_model(path)
+
+    @work(thread=True, exclusive=True, group="model")
+    def _load_model(self, path: str) -> None:
+        from companion import startup
+
+        loader = self._engine_loader or startup.load_engine
+        try:
+            engine: ChatEngine = loader(path, self.settings)
+        except CompanionError as exc:
+            self.call_from_thread(self._model_failed, str(exc))
+            return
+        except Exception as exc:
+            log_unexpected(exc)
+            self.call_from_thread(self._model_failed,
+                                  f"The model could not be loaded ({type(exc).__name__}).")
+            return
+        self.call_from_thread(self._model_loaded, engine)
+
+    async def _model_loaded(self, engine: ChatEngine) -> None:
+        assert self.session is not None
+        self.session.engine = engine
+        self.engine_state = "ready"
+        screen = self._chat()
+        if screen:
+            screen.status.show_model(engine.model.name, engine.model.sha256)
+            await screen.model_ready()
+
+    async def _model_failed(self, text: str) -> None:
+        self.engine_state = "failed"
+        screen = self._chat()
+        if screen:
+            screen.status.show_problem("No model loaded")
+            screen.notice(text + " You can still write; everything is saved.")
+            screen.waiting_for_model = False
+        self.notify(text, severity="error", timeout=10)
+
+    def _chat(self) -> ChatScreen | None:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ChatScreen):
+                return screen
+        return None
+
+    # commands and shutdown ------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, ChatScreen):
+            yield SystemCommand("New conversation", "Start a new conversation (Ctrl+N)",
+                                screen.action_new_conversation)
+            yield SystemCommand("Stop reply", "Stop the reply being written (Esc)",
+                                screen.action_stop)
+            yield SystemCommand("Toggle sidebar", "Show or hide past conversations (Ctrl+B)",
+                                screen.action_toggle_sidebar)
+
+    async def action_quit(self) -> None:
+        """Stop a reply (it is saved as stopped), keep the draft, then leave."""
+        screen = self._chat()
+        if screen is not None:
+            screen.action_stop()
+            screen.save_draft()
+            replies = [w for w in self.workers if w.group == "reply" and w.is_running]
+            if replies:
+                await self.workers.wait_for_complete(replies)
+        self.exit()
+
+    def on_unmount(self) -> None:
+        if self.vault is not None:
+            self.vault.close()
+            self.vault = None
+
+    def _fatal_error(self) -> None:
+        """Replace Textual's crash report, which prints local variables (the user's words)."""
+        error = sys.exc_info()[1]
+        if error is not None:
+            log_unexpected(error)
+        self.bell()
+        self._exit_renderables.append(Text(
+            "companion stopped because of an unexpected error; what you sent is saved, and "
+            f"details (without your words) are in {self.paths.log_file}."
+        ))
+        self._close_messages_no_wait()

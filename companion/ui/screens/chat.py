@@ -1,0 +1,227 @@
+"""The conversation: sidebar, messages, composer, status bar and footer.
+
+Replies stream from a thread worker; chunks arrive as messages (post_message is
+thread-safe) and are appended to a Markdown stream, so the UI never waits on the
+model and Esc stops a reply within one token.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Markdown, Static
+
+from companion.errors import CompanionError
+from companion.logs import log_unexpected
+from companion.session import Reply, Session
+from companion.ui.widgets.message import MessageView
+from companion.ui.widgets.sidebar import Sidebar
+from companion.ui.widgets.status_bar import StatusBar
+
+DRAFT_SAVE_DELAY = 0.8
+
+
+class ChatScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "stop", "Stop reply", id="stop"),
+        Binding("ctrl+n", "new_conversation", "New conversation", id="new_conversation"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="toggle_sidebar"),
+        Binding("ctrl+q", "app.quit", "Quit", id="quit"),
+    ]
+
+    @dataclass
+    class Chunk(Message):
+        text: str
+
+    @dataclass
+    class Done(Message):
+        reply: Reply
+
+    @dataclass
+    class Failed(Message):
+        text: str
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self._cancel = threading.Event()
+        self._streaming: MessageView | None = None
+        self._stream: object | None = None
+        self._draft_timer: object | None = None
+        self.replying = False
+        self.waiting_for_model = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield Sidebar(id="sidebar")
+            with Vertical(id="conversation"):
+                yield VerticalScroll(id="messages")
+                yield Static("", id="notice")
+                yield Input(placeholder="Write here; Enter sends.", id="composer")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        composer = self.query_one("#composer", Input)
+        composer.value = self.session.draft()
+        composer.focus()
+        self.query_one("#messages", VerticalScroll).anchor()
+        await self.show_conversation()
+
+    # showing --------------------------------------------------------------------------
+
+    async def show_conversation(self) -> None:
+        box = self.query_one("#messages", VerticalScroll)
+        await box.remove_children()
+        await box.mount_all([MessageView.of(m) for m in self.session.messages()])
+        box.scroll_end(animate=False)
+        self.refresh_sidebar()
+
+    def refresh_sidebar(self) -> None:
+        self.query_one(Sidebar).show(self.session.conversations(), self.session.conversation_id)
+
+    def notice(self, text: str) -> None:
+        self.query_one("#notice", Static).update(text)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    # drafts ---------------------------------------------------------------------------
+
+    @on(Input.Changed, "#composer")
+    def _draft_changed(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()  # type: ignore[attr-defined]
+        self._draft_timer = self.set_timer(DRAFT_SAVE_DELAY, self.save_draft)
+
+    def save_draft(self) -> None:
+        self.session.save_draft(self.query_one("#composer", Input).value)
+
+    # sending --------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#composer")
+    async def send(self) -> None:
+        composer = self.query_one("#composer", Input)
+        text = composer.value
+        if not text.strip():
+            return
+        if self.replying:
+            self.notify("A reply is still coming; press Esc to stop it first.", timeout=4)
+            return
+        try:
+            message = self.session.add_user_message(text)
+        except CompanionError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        composer.value = ""
+        box = self.query_one("#messages", VerticalScroll)
+        await box.mount(MessageView.of(message))
+        box.scroll_end(animate=False)
+        self.refresh_sidebar()
+        await self.answer()
+
+    async def answer(self) -> None:
+        """Start a reply to the conversation as it stands, if a model is ready."""
+        engine_state = self.app.engine_state  # type: ignore[attr-defined]
+        if engine_state == "loading":
+            self.waiting_for_model = True
+            self.notice("The model is still loading; your message is saved and will be "
+                        "answered when it is ready.")
+            return
+        if self.session.engine is None:
+            self.notice("Your message is saved, but no model is loaded, so there is no reply. "
+                        "Start companion with --model PATH to a .gguf file.")
+            return
+        self.notice("")
+        view = MessageView("assistant")
+        box = self.query_one("#messages", VerticalScroll)
+        await box.mount(view)
+        box.scroll_end(animate=False)
+        self._streaming = view
+        self._stream = Markdown.get_stream(view.markdown)
+        self._cancel = threading.Event()
+        self.replying = True
+        self._run_reply(self._cancel)
+
+    @work(thread=True, exclusive=True, group="reply")
+    def _run_reply(self, cancel: threading.Event) -> None:
+        try:
+            reply = self.session.reply(lambda text: self.post_message(self.Chunk(text)), cancel)
+        except CompanionError as exc:
+            self.post_message(self.Failed(str(exc)))
+        except Exception as exc:
+            log_unexpected(exc)
+            self.post_message(self.Failed(
+                f"The reply failed unexpectedly ({type(exc).__name__}); your message is saved. "
+                "Details are in the log file."
+            ))
+        else:
+            self.post_message(self.Done(reply))
+
+    async def on_chat_screen_chunk(self, event: Chunk) -> None:
+        if self._stream is not None:
+            await self._stream.write(event.text)  # type: ignore[attr-defined]
+
+    async def _finish_stream(self) -> None:
+        if self._stream is not None:
+            await self._stream.stop()  # type: ignore[attr-defined]
+            self._stream = None
+        self.replying = False
+
+    async def on_chat_screen_done(self, event: Done) -> None:
+        await self._finish_stream()
+        if self._streaming is not None:
+            self._streaming.mark_stopped(event.reply.stopped)
+            self._streaming = None
+        self.status.show_speed(event.reply.stats.tokens_per_second)
+        self.refresh_sidebar()
+
+    async def on_chat_screen_failed(self, event: Failed) -> None:
+        await self._finish_stream()
+        if self._streaming is not None:
+            self._streaming.mark_stopped(True)
+            self._streaming = None
+        self.notice(event.text)
+        self.notify(event.text, severity="error", timeout=8)
+
+    async def model_ready(self) -> None:
+        """Called by the app once loading ended; answers a message sent meanwhile."""
+        if self.waiting_for_model:
+            self.waiting_for_model = False
+            await self.answer()
+
+    # actions --------------------------------------------------------------------------
+
+    def action_stop(self) -> None:
+        if self.replying:
+            self._cancel.set()
+
+    async def action_new_conversation(self) -> None:
+        if self.replying:
+            self.notify("A reply is still coming; press Esc to stop it first.", timeout=4)
+            return
+        self.session.start_blank()
+        self.notice("")
+        await self.show_conversation()
+        self.query_one("#composer", Input).focus()
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one(Sidebar)
+        sidebar.display = not sidebar.display
+
+    async def on_sidebar_open(self, event: Sidebar.Open) -> None:
+        if self.replying:
+            self.notify("A reply is still coming; press Esc to stop it first.", timeout=4)
+            return
+        if event.conversation_id != self.session.conversation_id:
+            self.session.open_conversation(event.conversation_id)
+            await self.show_conversation()
+        self.query_one("#composer", Input).focus()

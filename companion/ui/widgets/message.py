@@ -1,0 +1,41 @@
+"""One message in the conversation: the person's words as plain text, replies as Markdown."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, Markdown, Static
+
+from companion.domain import Message
+
+ROLE_LABELS = {"user": "You", "assistant": "Companion"}
+
+
+class MessageView(Vertical):
+    """User text is shown with markup off, so nothing they type is interpreted."""
+
+    def __init__(self, role: str, content: str = "", *, stopped: bool = False) -> None:
+        super().__init__(classes=f"message {role}")
+        self.role = role
+        self.content = content
+        self.stopped = stopped
+
+    @classmethod
+    def of(cls, message: Message) -> MessageView:
+        return cls(message.role, message.content, stopped=message.stopped)
+
+    def compose(self) -> ComposeResult:
+        yield Label(ROLE_LABELS.get(self.role, self.role), classes="role")
+        if self.role == "assistant":
+            yield Markdown(self.content, classes="body")
+        else:
+            yield Static(self.content, classes="body", markup=False)
+        yield Label("(stopped)" if self.stopped else "", classes="stopped-note")
+
+    @property
+    def markdown(self) -> Markdown:
+        return self.query_one(".body", Markdown)
+
+    def mark_stopped(self, stopped: bool) -> None:
+        self.stopped = stopped
+        self.query_one(".stopped-note", Label).update("(stopped)" if stopped else "")

@@ -1,0 +1,27 @@
+"""The line under the conversation: which model, which exact file, how fast."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Static
+
+
+class StatusBar(Static):
+    model_text: reactive[str] = reactive("No model loaded")
+    speed_text: reactive[str] = reactive("")
+
+    def render(self) -> Content:
+        parts = [self.model_text]
+        if self.speed_text:
+            parts.append(self.speed_text)
+        return Content("  ·  ".join(parts))
+
+    def show_model(self, name: str, sha256: str) -> None:
+        self.model_text = f"{name}  sha256 {sha256[:12]}"
+
+    def show_problem(self, text: str) -> None:
+        self.model_text = text
+
+    def show_speed(self, tokens_per_second: float) -> None:
+        self.speed_text = f"{tokens_per_second:.1f} tok/s" if tokens_per_second else ""

@@ -1,0 +1,91 @@
+"""Creating and unlocking the vault as a whole.
+
+Existing data is never overwritten: a vault is created only where neither the
+database nor its key file exists, and a half-present vault is reported, not repaired.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from pathlib import Path
+
+from companion.errors import VaultDamaged
+from companion.vault import keys
+from companion.vault.connection import Connection, open_database
+from companion.vault.conversations import Conversations
+from companion.vault.migrations import migrate
+from companion.vault.state import State
+
+
+class VaultStatus(enum.Enum):
+    NEW = "new"
+    EXISTS = "exists"
+
+
+def vault_status(db_path: Path, key_path: Path) -> VaultStatus:
+    """NEW when nothing is there; EXISTS when both are; VaultDamaged when one is missing."""
+    db, key = db_path.exists(), key_path.exists()
+    if db and key:
+        return VaultStatus.EXISTS
+    if not db and not key:
+        return VaultStatus.NEW
+    missing = key_path if db else db_path
+    raise VaultDamaged(
+        f"The vault is incomplete: {missing} is missing; restore it from a backup "
+        "(nothing was changed)."
+    )
+
+
+class Vault:
+    """An open vault; one connection shared by the UI and worker threads under a lock."""
+
+    def __init__(self, conn: Connection, db_path: Path) -> None:
+        self._conn = conn
+        self.path = db_path
+        self.lock = threading.RLock()
+        self.conversations = Conversations(conn)
+        self.state = State(conn)
+
+    @classmethod
+    def create(cls, db_path: Path, key_path: Path, passphrase: str,
+               kdf: keys.KdfParams | None = None) -> Vault:
+        if vault_status(db_path, key_path) is not VaultStatus.NEW:
+            raise VaultDamaged(f"A vault already exists at {db_path}; unlock it instead.")
+        db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        data_key = keys.new_data_key()
+        conn = open_database(db_path, data_key)
+        try:
+            migrate(conn)
+            keys.write_key_file(key_path, passphrase, data_key, kdf)
+        except BaseException:
+            conn.close()
+            for leftover in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+                leftover.unlink(missing_ok=True)
+            raise
+        return cls(conn, db_path)
+
+    @classmethod
+    def unlock(cls, db_path: Path, key_path: Path, passphrase: str) -> Vault:
+        """Unwrap the key first, so a wrong passphrase never touches the database."""
+        vault_status(db_path, key_path)
+        data_key = keys.read_key_file(key_path, passphrase)
+        conn = open_database(db_path, data_key)
+        try:
+            migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, db_path)
+
+    def checkpoint(self) -> None:
+        """Fold the WAL back into the database so deleted text leaves every file."""
+        with self.lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        with self.lock:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                self._conn.close()

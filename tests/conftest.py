@@ -1,0 +1,66 @@
+"""Shared fixtures: a tiny real model, a home folder, and the CLI run as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.tiny_model import write_tiny_gguf
+
+PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_gguf(tmp_path_factory.mktemp("models") / "tiny.gguf", seed=0)
+
+
+@pytest.fixture(scope="session")
+def other_tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_gguf(tmp_path_factory.mktemp("models") / "tiny-other.gguf", seed=1)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def passphrase_file(tmp_path: Path) -> Path:
+    file = tmp_path / "passphrase.txt"
+    file.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    return file
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str | os.PathLike[str], stdin: str | bytes | None = None,
+            timeout: float = 120) -> Result:
+    """Run `python -m companion` in a subprocess, exactly as a script would."""
+    env = {k: v for k, v in os.environ.items() if k != "COMPANION_HOME"}
+    data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
+    proc = subprocess.run(
+        [sys.executable, "-m", "companion", *map(str, args)],
+        input=data if data is not None else b"",
+        capture_output=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
+    return Result(proc.returncode, proc.stdout.decode("utf-8", "replace"),
+                  proc.stderr.decode("utf-8", "replace"))
+
+
+def snapshot_files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
