@@ -15,6 +15,7 @@ class SamplingParams:
     temperature: float = 0.7
     top_p: float = 0.9
     top_k: int = 40
+    min_p: float = 0.05
     repeat_penalty: float = 1.1
     max_tokens: int = 512
 

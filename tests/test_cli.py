@@ -150,7 +150,8 @@ def test_help_is_fast_and_imports_nothing_heavy() -> None:
 
     code = ("import sys, companion.cli as c\n"
             "c.build_parser()\n"
-            "heavy = [m for m in ('llama_cpp', 'textual', 'sqlcipher3', 'numpy') if m in sys.modules]\n"
+            "names = ('llama_cpp', 'textual', 'sqlcipher3', 'numpy')\n"
+            "heavy = [m for m in names if m in sys.modules]\n"
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

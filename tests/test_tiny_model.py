@@ -14,7 +14,8 @@ from typing import Any
 
 import llama_cpp
 import pytest
-from tiny_model import CONTROL_TOKENS, N_EMBD, vocabulary, write_tiny_gguf
+
+from tests.tiny_model import CONTROL_TOKENS, N_EMBD, vocabulary, write_tiny_gguf
 
 MESSAGES: list[dict[str, str]] = [
     {"role": "system", "content": "You are terse."},
@@ -22,13 +23,16 @@ MESSAGES: list[dict[str, str]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    return write_tiny_gguf(tmp_path_factory.mktemp("tiny") / "tiny.gguf", seed=0)
-
-
 def _load(path: pathlib.Path, **kwargs: Any) -> llama_cpp.Llama:
-    return llama_cpp.Llama(model_path=str(path), n_ctx=2048, n_threads=2, verbose=False, seed=1234, **kwargs)
+    return llama_cpp.Llama(
+        model_path=str(path),
+        n_ctx=2048,
+        n_threads=1,
+        n_threads_batch=1,
+        verbose=False,
+        seed=1234,
+        **kwargs,
+    )
 
 
 def _reply(llm: llama_cpp.Llama, seed: int) -> str:
@@ -39,8 +43,8 @@ def _reply(llm: llama_cpp.Llama, seed: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def llm(model_path: pathlib.Path) -> llama_cpp.Llama:
-    return _load(model_path)
+def llm(tiny_model: pathlib.Path) -> llama_cpp.Llama:
+    return _load(tiny_model)
 
 
 def test_loads_with_expected_metadata(llm: llama_cpp.Llama) -> None:
@@ -71,19 +75,23 @@ def test_tokenize_round_trips_utf8(llm: llama_cpp.Llama, text: str) -> None:
 
 def test_control_tokens_are_single_special_tokens(llm: llama_cpp.Llama) -> None:
     for text in CONTROL_TOKENS:
-        assert llm.tokenize(text.encode(), add_bos=False, special=True) == [vocabulary().index(text)]
+        assert llm.tokenize(text.encode(), add_bos=False, special=True) == [
+            vocabulary().index(text)
+        ]
 
 
 def test_streams_several_nonempty_chunks(llm: llama_cpp.Llama) -> None:
-    stream = llm.create_chat_completion(MESSAGES, stream=True, max_tokens=32, seed=7, temperature=0.8)
+    stream = llm.create_chat_completion(
+        MESSAGES, stream=True, max_tokens=32, seed=7, temperature=0.8
+    )
     pieces = [chunk["choices"][0]["delta"].get("content") for chunk in stream]  # type: ignore[union-attr]
     nonempty = [p for p in pieces if p]
     assert len(nonempty) >= 3
     assert "".join(nonempty).strip()
 
 
-def test_same_seed_same_reply_across_instances(model_path: pathlib.Path) -> None:
-    first, second = _load(model_path), _load(model_path)
+def test_same_seed_same_reply_across_instances(tiny_model: pathlib.Path) -> None:
+    first, second = _load(tiny_model), _load(tiny_model)
     assert _reply(first, seed=42) == _reply(second, seed=42)
     assert _reply(first, seed=42)
     assert any(_reply(first, seed=s) != _reply(first, seed=42) for s in (1, 2, 3))
@@ -97,8 +105,8 @@ def test_weight_seed_determines_file_bytes(tmp_path: pathlib.Path) -> None:
     assert digest("c.gguf", 1) != digest("a.gguf", 0)
 
 
-def test_embedding_is_one_vector_of_n_embd_floats(model_path: pathlib.Path) -> None:
-    vector = _load(model_path, embedding=True).embed("some text to embed")
+def test_embedding_is_one_vector_of_n_embd_floats(tiny_model: pathlib.Path) -> None:
+    vector = _load(tiny_model, embedding=True).embed("some text to embed")
     assert len(vector) == N_EMBD
     assert all(isinstance(x, float) for x in vector)
 
@@ -122,6 +130,9 @@ def test_json_schema_grammar_yields_parseable_json(llm: llama_cpp.Llama) -> None
         )
         choice = result["choices"][0]  # type: ignore[index]
         assert choice["finish_reason"] == "stop"
-        parsed = json.loads(choice["message"]["content"])
+        # strict=False: llama-cpp-python 0.3.36's schema converter uses
+        # `char ::= [^"\\] | ...`, which admits raw control characters that
+        # strict JSON forbids; this random model emits them often.
+        parsed = json.loads(choice["message"]["content"], strict=False)
         assert isinstance(parsed["title"], str)
         assert all(isinstance(tag, str) for tag in parsed["tags"])

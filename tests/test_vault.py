@@ -95,7 +95,8 @@ def test_kdf_parameters_are_recorded(tmp_path: Path) -> None:
     import json
 
     db, key = paths(tmp_path)
-    Vault.create(db, key, PASSPHRASE, KdfParams(time_cost=2, memory_kib=8192, parallelism=1)).close()
+    cheap = KdfParams(time_cost=2, memory_kib=8192, parallelism=1)
+    Vault.create(db, key, PASSPHRASE, cheap).close()
     record = json.loads(key.read_text())
     assert record["kdf"] == "argon2id"
     assert record["kdf_params"]["time_cost"] == 2

@@ -56,7 +56,11 @@ def _bytes_to_unicode() -> dict[int, str]:
     byte must appear in the vocabulary under its mapped form for arbitrary
     UTF-8 to round-trip.
     """
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    printable = [
+        *range(ord("!"), ord("~") + 1),
+        *range(ord("¡"), ord("¬") + 1),
+        *range(ord("®"), ord("ÿ") + 1),
+    ]
     mapping = {b: chr(b) for b in printable}
     extra = 0
     for b in range(256):
@@ -72,7 +76,9 @@ def vocabulary() -> list[str]:
     return byte_tokens + [m.replace(" ", "") for m in MERGES] + list(CONTROL_TOKENS)
 
 
-def _tensors(rng: np.random.Generator, n_vocab: int, control_ids: list[int]) -> dict[str, np.ndarray]:
+def _tensors(
+    rng: np.random.Generator, n_vocab: int, control_ids: list[int]
+) -> dict[str, np.ndarray]:
     """Random llama weights in GGUF (numpy row-major, i.e. reversed ggml) shapes."""
 
     def mat(rows: int, cols: int, std: float) -> np.ndarray:
@@ -85,7 +91,11 @@ def _tensors(rng: np.random.Generator, n_vocab: int, control_ids: list[int]) -> 
     # by itself; callers bound replies with max_tokens instead. Grammar
     # sampling can still select <|im_end|> once it is the only legal token.
     out[control_ids] = 0.0
-    tensors = {"token_embd.weight": mat(n_vocab, N_EMBD, 1.0), "output_norm.weight": ones, "output.weight": out}
+    tensors = {
+        "token_embd.weight": mat(n_vocab, N_EMBD, 1.0),
+        "output_norm.weight": ones,
+        "output.weight": out,
+    }
     kv_dim = N_HEAD_KV * HEAD_DIM
     for i in range(N_LAYER):
         tensors |= {

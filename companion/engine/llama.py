@@ -9,6 +9,7 @@ the benchmark. No disk cache is ever set: it would write conversations in plaint
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import ctypes
 import io
@@ -186,46 +187,61 @@ class LlamaEngine:
         if budget < 16:
             budget = self.context_tokens // 2
         messages = fit(messages, budget, self.count_tokens)
-        rendered = self._render(messages)
         tokens = self.tokens_for(messages)
         if len(tokens) >= self.context_tokens:
             raise ModelError(
                 "The newest message is too long for this model's context; send it in parts."
             )
         max_tokens = min(params.max_tokens, self.context_tokens - len(tokens))
+        yield from self._generate(tokens, params, seed, max_tokens, cancel)
+
+    def _generate(self, tokens: list[int], params: SamplingParams, seed: int,
+                  max_tokens: int, cancel: threading.Event) -> Iterator[str]:
+        """Sample token by token and decode UTF-8 incrementally.
+
+        llama-cpp-python's own streaming re-detokenizes the whole completion on every
+        token (quadratic or worse in the reply length), so the loop is done here: one
+        token in, at most one piece of text out, and a check of `cancel` in between.
+        """
+        import llama_cpp
+
         llm = self._llm
+        vocab = llm._model.vocab
         stats = TurnStats()
         self.last_stats = stats
-        started = time.perf_counter()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         evaluated_before, sampled_before = llm.evaluated_total, llm.sampled_total
-        chunks = llm.create_completion(
-            prompt=tokens,
-            max_tokens=max_tokens,
-            temperature=params.temperature,
-            top_p=params.top_p,
+        started = time.perf_counter()
+        llm.set_seed(seed)
+        tokens_out = llm.generate(
+            tokens,
             top_k=params.top_k,
+            top_p=params.top_p,
+            min_p=params.min_p,
+            temp=params.temperature,
             repeat_penalty=params.repeat_penalty,
-            stop=rendered.stop,
-            stopping_criteria=rendered.stopping_criteria,
-            seed=seed,
-            stream=True,
         )
+        produced = 0
         try:
-            for chunk in chunks:
-                if cancel.is_set():
-                    break
-                text = chunk["choices"][0]["text"]
-                if not stats.first_token_s:
+            for token in tokens_out:
+                if produced == 0:
                     stats.first_token_s = time.perf_counter() - started
                     stats.prompt_tokens = llm.prompt_tokens
                     stats.evaluated_tokens = llm.prompt_evaluated or 0
                     stats.reused_tokens = stats.prompt_tokens - stats.evaluated_tokens
+                if cancel.is_set() or llama_cpp.llama_vocab_is_eog(vocab, token):
+                    break
+                produced += 1
+                text = decoder.decode(llm.detokenize([token]))
                 if text:
                     yield text
-                if cancel.is_set():
+                if produced >= max_tokens or cancel.is_set():
                     break
+            tail = decoder.decode(b"", final=True)
+            if tail and not cancel.is_set():
+                yield tail
         finally:
-            chunks.close()
+            tokens_out.close()
             stats.total_s = time.perf_counter() - started
             stats.generated_tokens = llm.sampled_total - sampled_before
             stats.extra["evaluated_total"] = float(llm.evaluated_total - evaluated_before)
