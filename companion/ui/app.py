@@ -108,12 +108,12 @@ class CompanionApp(App[None]):
             return
         self.call_from_thread(self._unlocked, vault)
 
-    def _unlocked(self, vault: Vault | None) -> None:
+    async def _unlocked(self, vault: Vault | None) -> None:
         if vault is None:
             return
         self.vault = vault
         self.session = Session(vault, self.settings)
-        self.push_screen(ChatScreen(self.session))
+        await self.push_screen(ChatScreen(self.session))
         self._start_model()
 
     # the model ------------------------------------------------------------------------
