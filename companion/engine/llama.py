@@ -183,20 +183,22 @@ class LlamaEngine:
         seed: int,
         cancel: threading.Event,
     ) -> Iterator[str]:
+        started = time.perf_counter()  # first-token time includes rendering and tokenizing
         budget = self.context_tokens - params.max_tokens
         if budget < 16:
             budget = self.context_tokens // 2
-        messages = fit(messages, budget, self.count_tokens)
         tokens = self.tokens_for(messages)
+        if len(tokens) > budget:
+            tokens = self.tokens_for(fit(messages, budget, self.count_tokens))
         if len(tokens) >= self.context_tokens:
             raise ModelError(
                 "The newest message is too long for this model's context; send it in parts."
             )
         max_tokens = min(params.max_tokens, self.context_tokens - len(tokens))
-        yield from self._generate(tokens, params, seed, max_tokens, cancel)
+        yield from self._generate(tokens, params, seed, max_tokens, cancel, started)
 
     def _generate(self, tokens: list[int], params: SamplingParams, seed: int,
-                  max_tokens: int, cancel: threading.Event) -> Iterator[str]:
+                  max_tokens: int, cancel: threading.Event, started: float) -> Iterator[str]:
         """Sample token by token and decode UTF-8 incrementally.
 
         llama-cpp-python's own streaming re-detokenizes the whole completion on every
@@ -211,7 +213,6 @@ class LlamaEngine:
         self.last_stats = stats
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         evaluated_before, sampled_before = llm.evaluated_total, llm.sampled_total
-        started = time.perf_counter()
         llm.set_seed(seed)
         tokens_out = llm.generate(
             tokens,
