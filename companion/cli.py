@@ -184,9 +184,13 @@ def _no_model() -> CompanionError:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    from companion import startup
     from companion.session import Session
 
     where, settings = _settings(args)
+    if startup.needs_new_vault(where):
+        raise UsageError(f"There is no vault in {where.data} yet, so there is no history; "
+                         "start companion once to create it.")
     vault = _open_vault(args, where)
     try:
         session = Session(vault, settings)
@@ -254,8 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         logs.log_unexpected(exc)
         print(
-            f"companion: something unexpected went wrong ({type(exc).__name__}); "
-            "what you wrote is saved, and details are in the log file.",
+            f"companion: something unexpected went wrong ({type(exc).__name__}); messages "
+            "already sent are saved, and details (without your words) are in the log file.",
             file=sys.stderr,
         )
         return 1

@@ -122,7 +122,11 @@ def test_usage_errors_exit_2_in_one_sentence(home: Path, passphrase_file: Path) 
     empty = run_cli("--home", home, "--passphrase-file", passphrase_file, "say", "   ")
     assert empty.code == 2
     assert "empty" in empty.err
-    missing = run_cli("--home", home, "--passphrase-file", home / "nope.txt", "history")
+    no_vault = run_cli("--home", home, "--passphrase-file", passphrase_file, "history")
+    assert no_vault.code == 2
+    assert "no vault" in no_vault.err
+    assert not (home / "data" / "vault.db").exists()
+    missing = run_cli("--home", home, "--passphrase-file", home / "nope.txt", "say", "hi")
     assert missing.code == 2
     assert "does not exist" in missing.err
 
