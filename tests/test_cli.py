@@ -160,3 +160,53 @@ def test_help_is_fast_and_imports_nothing_heavy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert run_cli("--help").code == 0
+
+
+def _long_reply_home(home: Path) -> None:
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text(
+        "context_tokens = 8192\n[sampling]\nmax_tokens = 8000\n", encoding="utf-8")
+
+
+def _start_say(home: Path, pf: Path, model: Path, text: str):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "COMPANION_HOME"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "companion", "--home", str(home), "--passphrase-file", str(pf),
+         "--model", str(model), "--seed", "2", "say", text],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None
+    proc.stdout.read(1)  # the reply has started streaming
+    return proc
+
+
+def test_ctrl_c_during_a_reply_keeps_both(home: Path, passphrase_file: Path,
+                                          tiny_model: Path) -> None:
+    import signal
+
+    _long_reply_home(home)
+    proc = _start_say(home, passphrase_file, tiny_model, "interrupted thought")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err
+    shown = run_cli("--home", home, "--passphrase-file", passphrase_file, "history",
+                    "--conversation", "1", "--json")
+    messages = json.loads(shown.out)["messages"]
+    assert messages[0]["content"] == "interrupted thought"
+    assert messages[1]["role"] == "assistant" and messages[1]["stopped"] is True
+
+
+def test_kill_during_a_reply_keeps_the_message(home: Path, passphrase_file: Path,
+                                               tiny_model: Path) -> None:
+    _long_reply_home(home)
+    proc = _start_say(home, passphrase_file, tiny_model, "words before a kill")
+    proc.kill()
+    proc.communicate(timeout=60)
+    shown = run_cli("--home", home, "--passphrase-file", passphrase_file, "history",
+                    "--conversation", "1", "--json")
+    assert shown.code == 0, shown.err
+    assert json.loads(shown.out)["messages"][0]["content"] == "words before a kill"
