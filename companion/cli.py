@@ -15,10 +15,15 @@ import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from companion import __version__
 from companion.errors import CompanionError, UsageError
+
+if TYPE_CHECKING:  # heavy-ish imports stay out of `companion --help`
+    from companion.config import Settings
+    from companion.paths import Paths
+    from companion.vault import Vault
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 # shared steps -----------------------------------------------------------------------
 
 
-def _settings(args: argparse.Namespace):  # noqa: ANN202 - returns (Paths, Settings)
+def _settings(args: argparse.Namespace) -> tuple[Paths, Settings]:
     from companion import config, logs, paths
 
     where = paths.resolve(args.home)
@@ -88,7 +93,7 @@ def _ask(prompt: str) -> str:
         ) from None
 
 
-def _open_vault(args: argparse.Namespace, where):  # noqa: ANN001, ANN202
+def _open_vault(args: argparse.Namespace, where: Paths) -> Vault:
     from companion import startup
 
     new = startup.needs_new_vault(where)
