@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--new", action="store_true", help="start a new conversation")
     say.add_argument("--json", action="store_true", help="print one JSON object at the end")
 
+    where = sub.add_parser("paths", help="show where companion keeps its files")
+    where.add_argument("--json", action="store_true", help="print JSON")
+
     history = sub.add_parser("history", help="list conversations, or print one")
     history.add_argument("--json", action="store_true", help="print JSON")
     history.add_argument("--conversation", type=int, metavar="ID", help="print this one")
@@ -234,6 +237,21 @@ def cmd_history(args: argparse.Namespace) -> int:
         vault.close()
 
 
+def cmd_paths(args: argparse.Namespace) -> int:
+    """Needs no passphrase: folder names reveal nothing the user wrote."""
+    from companion import paths
+
+    where = paths.resolve(args.home)
+    folders = {"config": where.config, "data": where.data, "models": where.models,
+               "cache": where.cache, "log": where.log}
+    if args.json:
+        print(json.dumps({name: str(path) for name, path in folders.items()}))
+    else:
+        for name, path in folders.items():
+            print(f"{name:<7} {path}")
+    return 0
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     from companion import startup
     from companion.ui.app import CompanionApp
@@ -249,7 +267,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = {"say": cmd_say, "history": cmd_history, None: cmd_tui}
+    commands = {"say": cmd_say, "history": cmd_history, "paths": cmd_paths, None: cmd_tui}
     try:
         return commands[args.command](args)
     except CompanionError as exc:

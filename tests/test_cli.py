@@ -210,3 +210,13 @@ def test_kill_during_a_reply_keeps_the_message(home: Path, passphrase_file: Path
                     "--conversation", "1", "--json")
     assert shown.code == 0, shown.err
     assert json.loads(shown.out)["messages"][0]["content"] == "words before a kill"
+
+
+def test_paths_honour_home(home: Path) -> None:
+    result = run_cli("--home", home, "paths", "--json")
+    assert result.code == 0, result.err
+    folders = json.loads(result.out)
+    assert set(folders) == {"config", "data", "models", "cache", "log"}
+    for path in folders.values():
+        assert Path(path).is_relative_to(home.resolve())
+    assert not home.exists()  # looking does not create anything
