@@ -186,8 +186,8 @@ def _no_model() -> CompanionError:
     from companion.errors import ModelError
 
     return ModelError(
-        "No model is set, so there is no reply; your message is saved. "
-        "Run again with --model PATH to a .gguf file."
+        "No model is set, so your message is saved without a reply; "
+        "run again with --model PATH to a .gguf file."
     )
 
 

@@ -135,8 +135,8 @@ class Session:
         engine = self.engine
         if engine is None:
             raise ModelError(
-                "No model is set, so there is no reply; your message is saved. "
-                "Start companion with --model PATH to a .gguf file."
+                "No model is set, so your message is saved without a reply; "
+                "start companion with --model PATH to a .gguf file."
             )
         cancel = cancel or threading.Event()
         history = self.messages()
@@ -144,15 +144,17 @@ class Session:
         params, seed = self.sampling()
         provenance = Provenance(engine.model.sha256, engine.model.name, params, seed)
         pieces: list[str] = []
-        stopped = True
         try:
             for piece in engine.stream(messages, params, seed, cancel):
                 pieces.append(piece)
                 if on_text is not None:
                     on_text(piece)
-            stopped = cancel.is_set()
-        finally:
-            message = self._store_reply("".join(pieces), stopped, provenance)
+        except BaseException:
+            if pieces:  # a failure before any text leaves no empty reply in the history
+                self._store_reply("".join(pieces), True, provenance)
+            raise
+        stopped = cancel.is_set()
+        message = self._store_reply("".join(pieces), stopped, provenance)
         return Reply(message=message, stopped=stopped, stats=engine.last_stats)
 
     def _store_reply(self, text: str, stopped: bool, provenance: Provenance) -> Message:
