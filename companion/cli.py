@@ -1,7 +1,8 @@
 """The command line: the TUI by default, plus scriptable subcommands.
 
 Contract (scripts and tests rely on it): global options come before the subcommand;
-exit codes are 0 ok, 2 usage, 3 wrong passphrase, 4 model problem, 5 vault damaged;
+exit codes are 0 ok, 2 usage, 3 wrong passphrase, 4 model problem, 5 vault damaged,
+6 the model no longer matches the pin;
 every failure prints one plain sentence on stderr and never a traceback.
 """
 

@@ -30,3 +30,9 @@ class ModelError(CompanionError):
 
 class VaultDamaged(CompanionError):
     exit_code = 5
+
+
+class PinMismatch(CompanionError):
+    """The model file no longer matches the pin; the app refuses to go on with another one."""
+
+    exit_code = 6
