@@ -73,19 +73,21 @@ def _settings(args: argparse.Namespace) -> tuple[Paths, Settings]:
     settings, warning = config.load_or_default(where.config_file)
     if warning:
         print(f"companion: {warning}", file=sys.stderr)
-    sampling = settings.sampling
-    if args.temperature is not None:
-        if args.temperature < 0:
-            raise UsageError("The temperature must be 0 or more.")
-        sampling = replace(sampling, temperature=args.temperature)
+    if args.temperature is not None and args.temperature < 0:
+        raise UsageError("The temperature must be 0 or more.")
     settings = replace(
         settings,
-        sampling=sampling,
         seed=args.seed if args.seed is not None else settings.seed,
         theme=args.theme or settings.theme,
         model=args.model or settings.model,
     )
     return where, settings
+
+
+def overrides(args: argparse.Namespace) -> dict[str, float]:
+    """Sampling changes asked for on this command line; they apply to this run only,
+    on top of the pinned parameters."""
+    return {} if args.temperature is None else {"temperature": args.temperature}
 
 
 def _ask(prompt: str) -> str:
@@ -128,7 +130,7 @@ def _read_message(text: str) -> str:
 
 
 def cmd_say(args: argparse.Namespace) -> int:
-    from companion import startup
+    from companion import pinning
     from companion.session import Session
 
     where, settings = _settings(args)
@@ -141,10 +143,13 @@ def cmd_say(args: argparse.Namespace) -> int:
         if args.new:
             session.new_conversation()
         session.add_user_message(text)
-        path = startup.model_path(None, settings)
-        if path is None:
+        loaded = pinning.load(where, vault, settings, overrides=overrides(args))
+        if loaded is None:
             raise _no_model()
-        session.engine = startup.load_engine(path, settings)
+        for notice in loaded.notices:
+            print(f"companion: {notice}", file=sys.stderr)
+        session.engine = loaded.engine
+        session.settings = replace(settings, sampling=loaded.sampling)
         cancel = threading.Event()
 
         def show(piece: str) -> None:
@@ -261,7 +266,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     passphrase = None
     if args.passphrase_file is not None:
         passphrase = startup.read_passphrase_file(args.passphrase_file)
-    app = CompanionApp(where, settings, passphrase=passphrase)
+    app = CompanionApp(where, settings, passphrase=passphrase, overrides=overrides(args))
     app.run()
     return app.return_code or 0
 

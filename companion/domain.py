@@ -78,6 +78,7 @@ class ModelInfo:
     sha256: str
     name: str
     size: int
+    chat_template_sha256: str = ""
 
     @property
     def short_hash(self) -> str:

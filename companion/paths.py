@@ -39,6 +39,10 @@ class Paths:
         return self.log / "companion.log"
 
     @property
+    def user_registry(self) -> Path:
+        return self.config / "models.toml"
+
+    @property
     def user_themes(self) -> Path:
         return self.config / "themes"
 

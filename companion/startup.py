@@ -1,4 +1,4 @@
-"""Getting from a passphrase and a model path to an open vault and a loaded engine.
+"""Getting from a passphrase to an open vault (the model is `pinning`'s job).
 
 Shared by the CLI and the TUI so both give the same answers to the same mistakes.
 """
@@ -7,10 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from companion.config import Settings
-from companion.engine.base import ChatEngine
 from companion.errors import UsageError
-from companion.models.files import inspect_model
 from companion.paths import Paths
 from companion.vault import Vault, VaultStatus, vault_status
 
@@ -40,17 +37,3 @@ def read_passphrase_file(file: Path) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"The passphrase file {file} cannot be read ({exc}).") from None
     return line.rstrip("\r\n")
-
-
-def model_path(cli_model: str | None, settings: Settings) -> str | None:
-    return cli_model or settings.model
-
-
-def load_engine(path: str, settings: Settings) -> ChatEngine:
-    """Check the file, then hand it to llama.cpp; ModelError explains any failure."""
-    from companion.engine.llama import LlamaEngine
-
-    info = inspect_model(path)
-    return LlamaEngine.load(
-        info, context_tokens=settings.context_tokens, gpu_layers=settings.gpu_layers
-    )

@@ -27,6 +27,9 @@ class Failing:
         yield from self.pieces
         raise ModelError("the model broke")
 
+    def reset_cache(self) -> None:
+        pass
+
 
 @pytest.mark.parametrize(("pieces", "stored"), [([], []), (["half a ", "reply"], ["half a reply"])])
 def test_failure_keeps_the_message_and_only_real_text(tmp_path: Path, pieces, stored) -> None:

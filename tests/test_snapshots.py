@@ -32,6 +32,9 @@ class FixedEngine:
                cancel: threading.Event) -> Iterator[str]:
         yield from ["That sounds ", "**really** hard. ", "Do you want to tell me more?"]
 
+    def reset_cache(self) -> None:
+        pass
+
 
 def test_create_vault_screen(snap_compare, home: Path) -> None:
     app = CompanionApp(paths.resolve(home), Settings())

@@ -30,3 +30,11 @@ class ChatEngine(Protocol):
         The engine drops the oldest turns itself when the prompt would not fit.
         """
         ...
+
+    def reset_cache(self) -> None:
+        """Forget the evaluated prompt, so the next reply is computed from scratch.
+
+        The behaviour probe needs this: reusing a cached prefix evaluates the prompt in
+        other batch sizes, which may round differently and so sample other tokens.
+        """
+        ...

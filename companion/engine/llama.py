@@ -63,6 +63,22 @@ def physical_cores() -> int:
     return max(1, cores or (os.cpu_count() or 2) // 2 or 1)
 
 
+def runtime_version() -> str:
+    """Names the llama.cpp build: its Python binding's version and a hash of its build flags.
+
+    The same weights can answer differently under another build (new kernels, other CPU
+    features), so the pin records this and a change triggers the behaviour probe.
+    """
+    import hashlib
+
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info()
+    flags = info.decode("utf-8", "replace") if isinstance(info, bytes) else str(info)
+    build = hashlib.sha256(flags.encode("utf-8")).hexdigest()[:12]
+    return f"llama-cpp-python {llama_cpp.__version__} (build {build})"
+
+
 def gpu_offload_supported() -> bool:
     import llama_cpp
 
@@ -161,6 +177,9 @@ class LlamaEngine:
         engine = cls(model, llm, formatter, llm.n_ctx())
         engine.gpu_offload = offload and gpu_layers != 0
         return engine
+
+    def reset_cache(self) -> None:
+        self._llm.reset()
 
     # prompt ---------------------------------------------------------------------------
 

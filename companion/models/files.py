@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from companion.domain import ModelInfo
 from companion.errors import ModelError
@@ -28,29 +30,62 @@ def sha256_of(path: Path, progress: Callable[[int], None] | None = None) -> str:
     return digest.hexdigest()
 
 
-def _gguf_name(path: Path) -> str:
+@dataclass(frozen=True)
+class GGUFMetadata:
+    """What the header says about a model: shown for unverified imports, pinned by hash."""
+
+    name: str
+    architecture: str
+    parameters: int
+    context: int | None
+    has_chat_template: bool
+    chat_template_sha256: str
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _field(reader: Any, key: str) -> Any:
+    field = reader.get_field(key)
+    if field is None:
+        return None
+    try:
+        return field.contents()
+    except Exception:
+        return None
+
+
+def read_metadata(path: Path) -> GGUFMetadata:
     """Parse the whole GGUF header with the `gguf` package; refuse anything it rejects."""
     from gguf import GGUFReader
 
     try:
         reader = GGUFReader(path, "r")
+        parameters = sum(int(t.n_elements) for t in reader.tensors)
     except Exception:
         raise ModelError(
             f"{path} looks like a GGUF file but its header is damaged; download or copy it again."
         ) from None
-    field = reader.get_field("general.name")
-    if field is not None:
-        try:
-            name = field.contents()
-        except Exception:
-            name = None
-        if isinstance(name, str) and name.strip():
-            return name.strip()
-    return path.stem
+    name = _field(reader, "general.name")
+    architecture = _field(reader, "general.architecture")
+    arch = architecture if isinstance(architecture, str) else ""
+    context = _field(reader, f"{arch}.context_length") if arch else None
+    template = _field(reader, "tokenizer.chat_template")
+    has_template = isinstance(template, str) and bool(template.strip())
+    return GGUFMetadata(
+        name=name.strip() if isinstance(name, str) and name.strip() else path.stem,
+        architecture=arch or "unknown",
+        parameters=parameters,
+        context=int(context) if isinstance(context, int) else None,
+        has_chat_template=has_template,
+        chat_template_sha256=(
+            hashlib.sha256(template.encode("utf-8")).hexdigest() if has_template else ""
+        ),
+    )
 
 
-def inspect_model(path: str | Path) -> ModelInfo:
-    """Check that `path` is a real GGUF file and identify it; ModelError says what is wrong."""
+def check_file(path: str | Path) -> Path:
+    """The cheap checks: the file exists, can be read, and starts with the GGUF magic."""
     file = Path(path).expanduser()
     if not file.exists():
         raise ModelError(f"The model file {file} does not exist; check the path and try again.")
@@ -70,9 +105,22 @@ def inspect_model(path: str | Path) -> ModelInfo:
         raise ModelError(
             f"{file} is not a GGUF model file; companion needs a .gguf file made for llama.cpp."
         )
-    name = _gguf_name(file)
-    try:
-        digest = sha256_of(file)
-    except OSError as exc:
-        raise ModelError(f"The model file {file} cannot be read ({exc.strerror}).") from None
-    return ModelInfo(path=str(file), sha256=digest, name=name, size=size)
+    return file
+
+
+def inspect_model(path: str | Path, *, known_sha256: str | None = None,
+                  progress: Callable[[int], None] | None = None) -> ModelInfo:
+    """Check that `path` is a real GGUF file and identify it; ModelError says what is wrong.
+
+    `known_sha256` skips the full hash when the caller has just proved the file is
+    unchanged (same size and modification time as when it was last hashed).
+    """
+    file = check_file(path)
+    meta = read_metadata(file)
+    if known_sha256 is None:
+        try:
+            known_sha256 = sha256_of(file, progress)
+        except OSError as exc:
+            raise ModelError(f"The model file {file} cannot be read ({exc.strerror}).") from None
+    return ModelInfo(path=str(file), sha256=known_sha256, name=meta.name,
+                     size=file.stat().st_size, chat_template_sha256=meta.chat_template_sha256)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -19,7 +20,7 @@ from textual.widgets import Static
 
 from companion.config import Settings
 from companion.engine.base import ChatEngine
-from companion.errors import CompanionError
+from companion.errors import CompanionError, ModelError
 from companion.logs import log_unexpected
 from companion.paths import Paths
 from companion.session import Session
@@ -27,6 +28,9 @@ from companion.ui.screens.chat import ChatScreen
 from companion.ui.screens.unlock import UnlockScreen
 from companion.ui.themes import DEFAULT_THEME, builtin_dir, load_themes
 from companion.vault import Vault
+
+if TYPE_CHECKING:
+    from companion.pinning import Loaded
 
 EngineLoader = Any  # Callable[[str, Settings], ChatEngine]
 
@@ -56,12 +60,14 @@ class CompanionApp(App[None]):
         *,
         passphrase: str | None = None,
         engine_loader: EngineLoader | None = None,
+        overrides: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.paths = paths
         self.settings = settings
         self._passphrase = passphrase
         self._engine_loader = engine_loader
+        self._overrides = overrides or {}
         self.vault: Vault | None = None
         self.session: Session | None = None
         self.engine_state = "none"  # none | loading | ready | failed
@@ -119,11 +125,12 @@ class CompanionApp(App[None]):
     # the model ------------------------------------------------------------------------
 
     def _start_model(self) -> None:
-        from companion import startup
+        from companion import pinning
 
-        path = startup.model_path(None, self.settings)
         screen = self._chat()
-        if path is None:
+        assert self.vault is not None
+        if (self._engine_loader is None and self.settings.model is None
+                and pinning.current_pin(self.vault) is None):
             self.engine_state = "none"
             if screen:
                 screen.status.show_problem("No model: start companion with --model PATH")
@@ -133,15 +140,23 @@ class CompanionApp(App[None]):
         self.engine_state = "loading"
         if screen:
             screen.status.show_problem("Loading the model…")
-        self._load_model(path)
+        self._load_model()
 
     @work(thread=True, exclusive=True, group="model")
-    def _load_model(self, path: str) -> None:
-        from companion import startup
+    def _load_model(self) -> None:
+        from companion import pinning
 
-        loader = self._engine_loader or startup.load_engine
+        assert self.vault is not None
         try:
-            engine: ChatEngine = loader(path, self.settings)
+            if self._engine_loader is not None:
+                engine: ChatEngine = self._engine_loader(self.settings.model, self.settings)
+                loaded = None
+            else:
+                loaded = pinning.load(self.paths, self.vault, self.settings,
+                                      overrides=self._overrides)
+                if loaded is None:
+                    raise ModelError("No model is set; start companion with --model PATH.")
+                engine = loaded.engine
         except CompanionError as exc:
             self.call_from_thread(self._model_failed, str(exc))
             return
@@ -150,15 +165,21 @@ class CompanionApp(App[None]):
             self.call_from_thread(self._model_failed,
                                   f"The model could not be loaded ({type(exc).__name__}).")
             return
-        self.call_from_thread(self._model_loaded, engine)
+        self.call_from_thread(self._model_loaded, engine, loaded)
 
-    async def _model_loaded(self, engine: ChatEngine) -> None:
+    async def _model_loaded(self, engine: ChatEngine, loaded: Loaded | None) -> None:
         assert self.session is not None
         self.session.engine = engine
+        if loaded is not None:
+            self.session.settings = replace(self.session.settings, sampling=loaded.sampling)
         self.engine_state = "ready"
         screen = self._chat()
         if screen:
             screen.status.show_model(engine.model.name, engine.model.sha256)
+            if loaded is not None and loaded.notices:
+                screen.notice(" ".join(loaded.notices))
+                for notice in loaded.notices:
+                    self.notify(notice, timeout=12)
             await screen.model_ready()
 
     async def _model_failed(self, text: str) -> None:

@@ -29,6 +29,15 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX messages_by_conversation ON messages (conversation_id, id)",
         "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
+    # 2: the pin history; the newest row not retired is the pin in force.
+    (
+        """CREATE TABLE pins (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            data TEXT NOT NULL,
+            retired_at TEXT
+        )""",
+    ),
 ]
 
 

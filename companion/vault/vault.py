@@ -15,6 +15,7 @@ from companion.vault import keys
 from companion.vault.connection import Connection, open_database
 from companion.vault.conversations import Conversations
 from companion.vault.migrations import migrate
+from companion.vault.pins import Pins
 from companion.vault.state import State
 
 
@@ -46,6 +47,7 @@ class Vault:
         self.lock = threading.RLock()
         self.conversations = Conversations(conn)
         self.state = State(conn)
+        self.pins = Pins(conn)
 
     @classmethod
     def create(cls, db_path: Path, key_path: Path, passphrase: str,

@@ -1,0 +1,219 @@
+"""The pin, end to end: load the pinned model, create the first pin, move it, roll it back.
+
+Nothing else in the app may switch the model. A file that no longer matches the pin
+stops the app with PinMismatch (exit 6) instead of going on with a different model,
+and a change in llama.cpp re-runs the behaviour probe and says whether the companion
+still answers exactly as before.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from companion.care.persona import system_prompt
+from companion.config import Settings
+from companion.domain import ModelInfo, SamplingParams
+from companion.engine.base import ChatEngine
+from companion.errors import CompanionError, ModelError, PinMismatch
+from companion.models.files import check_file, read_metadata, sha256_of
+from companion.models.library import Library, LocalModel, stat_of
+from companion.models.pin import Pin, make_pin, probe, text_hash
+from companion.paths import Paths
+from companion.vault import Vault
+
+if TYPE_CHECKING:
+    from companion.models.registry import Registry
+
+Progress = Callable[[int], None]
+RUNTIME_CHECK_KEY = "pin_runtime_check"
+
+
+@dataclass
+class Loaded:
+    engine: ChatEngine
+    pin: Pin
+    sampling: SamplingParams
+    notices: list[str] = field(default_factory=list)
+
+
+def slug(text: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-.")
+    return cleaned or "model"
+
+
+def load_engine(info: ModelInfo, settings: Settings) -> ChatEngine:
+    from companion.engine.llama import LlamaEngine
+
+    return LlamaEngine.load(info, context_tokens=settings.context_tokens,
+                            gpu_layers=settings.gpu_layers)
+
+
+def runtime() -> str:
+    from companion.engine.llama import runtime_version
+
+    return runtime_version()
+
+
+def current_pin(vault: Vault) -> Pin | None:
+    with vault.lock:
+        row = vault.pins.current()
+    return None if row is None else Pin.from_dict(row.data)
+
+
+def registry_for(paths: Paths) -> Registry:
+    """The built-in registry plus the user's; a broken user file must not stop a start."""
+    from companion.models.registry import load_registry
+
+    try:
+        return load_registry(paths.user_registry)
+    except CompanionError:
+        return load_registry(None)
+
+
+def record_file(library: Library, path: Path, registry: Registry, *, source: str,
+                model_id: str | None = None,
+                sha256: str | None = None, progress: Progress | None = None) -> LocalModel:
+    """Check, hash (unless given) and record a model file in the library."""
+    file = check_file(path).resolve()
+    meta = read_metadata(file)
+    digest = sha256 or sha256_of(file, progress)
+    stat = stat_of(file)
+    if stat is None:
+        raise ModelError(f"The model file {file} disappeared while it was being checked.")
+    entry = registry.by_sha256(digest)
+    known = entry.id if entry else None
+    existing = library.by_path(file)
+    wanted = model_id or known or (existing.id if existing else None) or slug(meta.name)
+    if existing is None or existing.id != wanted:
+        clash = library.get(wanted)
+        if clash is not None and clash.path != str(file):
+            wanted = library.free_id(wanted)
+    model = LocalModel(id=wanted, name=meta.name, path=str(file), sha256=digest, size=stat[0],
+                       mtime_ns=stat[1], verified=known is not None, source=source,
+                       metadata=meta.as_dict(),
+                       added_at=existing.added_at if existing else "")
+    return library.put(model)
+
+
+def identify(library: Library, path: str | Path, registry: Registry,
+             progress: Progress | None = None) -> LocalModel:
+    """The library's record for a file, re-hashing only when its size or mtime changed."""
+    file = check_file(path).resolve()
+    existing = library.by_path(file)
+    if existing is not None and library.unchanged(existing):
+        return existing
+    return record_file(library, file, registry, source=existing.source if existing else "path",
+                       model_id=existing.id if existing else None, progress=progress)
+
+
+def check_pinned_file(library: Library, pin: Pin, registry: Registry, *, force: bool = False,
+                      progress: Progress | None = None) -> ModelInfo:
+    """Prove the pinned file is still the pinned bytes before llama.cpp sees it."""
+    path = Path(pin.model_path)
+    if not path.is_file():
+        raise PinMismatch(
+            f"The model your companion is pinned to ({pin.model_name}, {pin.short_hash}) is "
+            f"missing from {path}; put the file back or run `companion models install "
+            f"{pin.model_id}`. companion will not switch to another model on its own."
+        )
+    record = library.by_path(path)
+    if (force or record is None or record.sha256 != pin.model_sha256
+            or not library.unchanged(record)):
+        record = record_file(library, path, registry,
+                             source=record.source if record else "path",
+                             model_id=record.id if record else pin.model_id, progress=progress)
+    if record.sha256 != pin.model_sha256:
+        raise PinMismatch(
+            f"The model file {path} has changed since your companion was pinned to it "
+            f"(expected {pin.short_hash}, found {record.short_hash}), so companion will not "
+            f"use it. Restore the original (`companion models install {pin.model_id}` or copy "
+            "it back), or choose a model deliberately with `companion models use ID`."
+        )
+    return pin.model_info()
+
+
+def _sync_hint(vault: Vault, library: Library) -> None:
+    with vault.lock:
+        rows = vault.pins.history()
+    active = [Pin.from_dict(r.data).model_sha256 for r in reversed(rows) if r.retired_at is None]
+    library.set_pinned(list(dict.fromkeys(active)))
+
+
+def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None = None,
+         overrides: dict[str, Any] | None = None,
+         progress: Progress | None = None) -> Loaded | None:
+    """The engine for the pinned model; the first model ever chosen becomes the pin.
+
+    Returns None when there is no pin and no model was named.
+    """
+    library = Library(paths.models)
+    registry = registry_for(paths)
+    system = system_prompt(settings.persona)
+    overrides = overrides or {}
+    pin = current_pin(vault)
+    wanted = cli_model or settings.model
+    if pin is None:
+        if wanted is None:
+            return None
+        record = identify(library, wanted, registry, progress)
+        info = ModelInfo(path=record.path, sha256=record.sha256, name=record.name,
+                         size=record.size,
+                         chat_template_sha256=str(record.metadata.get("chat_template_sha256", "")))
+        engine = load_engine(info, settings)
+        pin = make_pin(record.id, engine, system, settings.sampling, runtime())
+        with vault.lock:
+            vault.pins.add(pin.as_dict())
+        _sync_hint(vault, library)
+        notice = (f"Your companion is now pinned to {pin.model_name} ({pin.short_hash}); it "
+                  "stays this model until you change it with `companion models use`.")
+        return Loaded(engine, pin, replace(pin.sampling, **overrides), [notice])
+    if wanted is not None:
+        _refuse_other_file(library, pin, wanted, registry, progress)
+    info = check_pinned_file(library, pin, registry, progress=progress)
+    engine = load_engine(info, settings)
+    notices = _runtime_notice(vault, engine, pin, system)
+    if text_hash(system) != pin.persona_sha256:
+        notices.append("Your persona text has changed since the pin, so replies may sound "
+                       f"different; `companion models use {pin.model_id}` pins the new one.")
+    _sync_hint(vault, library)
+    return Loaded(engine, pin, replace(pin.sampling, **overrides), notices)
+
+
+def _refuse_other_file(library: Library, pin: Pin, wanted: str, registry: Registry,
+                       progress: Progress | None) -> None:
+    if Path(wanted).expanduser().resolve() == Path(pin.model_path):
+        return
+    other = identify(library, wanted, registry, progress)
+    if other.sha256 != pin.model_sha256:
+        raise PinMismatch(
+            f"Your companion is pinned to {pin.model_name} ({pin.short_hash}), and {wanted} is "
+            "a different model, so it was not used. To change models deliberately, run "
+            f"`companion models import {wanted}` and then `companion models use ID`."
+        )
+
+
+def _runtime_notice(vault: Vault, engine: ChatEngine, pin: Pin, system: str) -> list[str]:
+    """After llama.cpp changed, re-run the probe once and say what it found."""
+    now = runtime()
+    if now == pin.runtime:
+        return []
+    with vault.lock:
+        row = vault.pins.current()
+        seen = json.loads(vault.state.get(RUNTIME_CHECK_KEY) or "{}")
+    assert row is not None
+    if seen.get("pin") != row.id or seen.get("runtime") != now:
+        same = probe(engine, system, pin.sampling) == pin.fingerprint
+        seen = {"pin": row.id, "runtime": now, "same": same}
+        with vault.lock:
+            vault.state.set(RUNTIME_CHECK_KEY, json.dumps(seen))
+    if seen["same"]:
+        return [f"llama.cpp has changed since your companion was pinned ({pin.runtime} → {now}); "
+                "it was checked and still answers exactly as before."]
+    return [f"llama.cpp has changed since your companion was pinned ({pin.runtime} → {now}), "
+            "and your companion now answers a little differently to the same words. The model "
+            "file is the same; to get the old behaviour back, reinstall the earlier llama.cpp."]
