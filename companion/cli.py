@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from companion import __version__
+from companion import __version__, cli_models
 from companion.errors import CompanionError, UsageError
 
 if TYPE_CHECKING:  # heavy-ish imports stay out of `companion --help`
@@ -58,13 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     history = sub.add_parser("history", help="list conversations, or print one")
     history.add_argument("--json", action="store_true", help="print JSON")
     history.add_argument("--conversation", type=int, metavar="ID", help="print this one")
+    cli_models.add_parsers(sub)
     return parser
 
 
 # shared steps -----------------------------------------------------------------------
 
 
-def _settings(args: argparse.Namespace) -> tuple[Paths, Settings]:
+def settings_for(args: argparse.Namespace) -> tuple[Paths, Settings]:
     from companion import config, logs, paths
 
     where = paths.resolve(args.home)
@@ -99,7 +100,7 @@ def _ask(prompt: str) -> str:
         ) from None
 
 
-def _open_vault(args: argparse.Namespace, where: Paths) -> Vault:
+def open_vault(args: argparse.Namespace, where: Paths) -> Vault:
     from companion import startup
 
     new = startup.needs_new_vault(where)
@@ -133,11 +134,11 @@ def cmd_say(args: argparse.Namespace) -> int:
     from companion import pinning
     from companion.session import Session
 
-    where, settings = _settings(args)
+    where, settings = settings_for(args)
     text = _read_message(args.text)
     if not text.strip():
         raise UsageError("There is nothing to send; the message is empty.")
-    vault = _open_vault(args, where)
+    vault = open_vault(args, where)
     try:
         session = Session(vault, settings)
         if args.new:
@@ -201,11 +202,11 @@ def cmd_history(args: argparse.Namespace) -> int:
     from companion import startup
     from companion.session import Session
 
-    where, settings = _settings(args)
+    where, settings = settings_for(args)
     if startup.needs_new_vault(where):
         raise UsageError(f"There is no vault in {where.data} yet, so there is no history; "
                          "start companion once to create it.")
-    vault = _open_vault(args, where)
+    vault = open_vault(args, where)
     try:
         session = Session(vault, settings)
         if args.conversation is None:
@@ -262,7 +263,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     from companion import startup
     from companion.ui.app import CompanionApp
 
-    where, settings = _settings(args)
+    where, settings = settings_for(args)
     passphrase = None
     if args.passphrase_file is not None:
         passphrase = startup.read_passphrase_file(args.passphrase_file)
@@ -273,7 +274,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = {"say": cmd_say, "history": cmd_history, "paths": cmd_paths, None: cmd_tui}
+    commands = {"say": cmd_say, "history": cmd_history, "paths": cmd_paths,
+                "models": cli_models.cmd_models, "pin": cli_models.cmd_pin, None: cmd_tui}
     try:
         return commands[args.command](args)
     except CompanionError as exc:
@@ -282,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("companion: stopped.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`); nothing more to say to it
+        return 141
     except Exception as exc:
         from companion import logs
 

@@ -42,6 +42,14 @@ class Settings:
     persona: str = ""
     """Extra words for the companion's system prompt; empty keeps the built-in one."""
 
+    language: str = ""
+    """The language you write in (a code such as "es"); empty means the system's locale.
+    Used to recommend a model that speaks it."""
+
+    mirror: str | None = None
+    """A base URL that replaces https://huggingface.co for model downloads (a local or
+    regional mirror)."""
+
 
 class SettingsProblem(Exception):
     """A config file could not be used; the message names the file and the key."""

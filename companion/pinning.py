@@ -8,8 +8,8 @@ still answers exactly as before.
 
 from __future__ import annotations
 
+import difflib
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,9 +19,10 @@ from companion.care.persona import system_prompt
 from companion.config import Settings
 from companion.domain import ModelInfo, SamplingParams
 from companion.engine.base import ChatEngine
-from companion.errors import CompanionError, ModelError, PinMismatch
-from companion.models.files import check_file, read_metadata, sha256_of
-from companion.models.library import Library, LocalModel, stat_of
+from companion.errors import CompanionError, ModelError, PinMismatch, UsageError
+from companion.models.files import check_file, sha256_of
+from companion.models.install import identify, record_file
+from companion.models.library import Library, LocalModel
 from companion.models.pin import Pin, make_pin, probe, text_hash
 from companion.paths import Paths
 from companion.vault import Vault
@@ -39,11 +40,6 @@ class Loaded:
     pin: Pin
     sampling: SamplingParams
     notices: list[str] = field(default_factory=list)
-
-
-def slug(text: str) -> str:
-    cleaned = re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-.")
-    return cleaned or "model"
 
 
 def load_engine(info: ModelInfo, settings: Settings) -> ChatEngine:
@@ -73,42 +69,6 @@ def registry_for(paths: Paths) -> Registry:
         return load_registry(paths.user_registry)
     except CompanionError:
         return load_registry(None)
-
-
-def record_file(library: Library, path: Path, registry: Registry, *, source: str,
-                model_id: str | None = None,
-                sha256: str | None = None, progress: Progress | None = None) -> LocalModel:
-    """Check, hash (unless given) and record a model file in the library."""
-    file = check_file(path).resolve()
-    meta = read_metadata(file)
-    digest = sha256 or sha256_of(file, progress)
-    stat = stat_of(file)
-    if stat is None:
-        raise ModelError(f"The model file {file} disappeared while it was being checked.")
-    entry = registry.by_sha256(digest)
-    known = entry.id if entry else None
-    existing = library.by_path(file)
-    wanted = model_id or known or (existing.id if existing else None) or slug(meta.name)
-    if existing is None or existing.id != wanted:
-        clash = library.get(wanted)
-        if clash is not None and clash.path != str(file):
-            wanted = library.free_id(wanted)
-    model = LocalModel(id=wanted, name=meta.name, path=str(file), sha256=digest, size=stat[0],
-                       mtime_ns=stat[1], verified=known is not None, source=source,
-                       metadata=meta.as_dict(),
-                       added_at=existing.added_at if existing else "")
-    return library.put(model)
-
-
-def identify(library: Library, path: str | Path, registry: Registry,
-             progress: Progress | None = None) -> LocalModel:
-    """The library's record for a file, re-hashing only when its size or mtime changed."""
-    file = check_file(path).resolve()
-    existing = library.by_path(file)
-    if existing is not None and library.unchanged(existing):
-        return existing
-    return record_file(library, file, registry, source=existing.source if existing else "path",
-                       model_id=existing.id if existing else None, progress=progress)
 
 
 def check_pinned_file(library: Library, pin: Pin, registry: Registry, *, force: bool = False,
@@ -161,10 +121,7 @@ def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None =
         if wanted is None:
             return None
         record = identify(library, wanted, registry, progress)
-        info = ModelInfo(path=record.path, sha256=record.sha256, name=record.name,
-                         size=record.size,
-                         chat_template_sha256=str(record.metadata.get("chat_template_sha256", "")))
-        engine = load_engine(info, settings)
+        engine = load_engine(checked_info(record), settings)
         pin = make_pin(record.id, engine, system, settings.sampling, runtime())
         with vault.lock:
             vault.pins.add(pin.as_dict())
@@ -188,8 +145,11 @@ def _refuse_other_file(library: Library, pin: Pin, wanted: str, registry: Regist
                        progress: Progress | None) -> None:
     if Path(wanted).expanduser().resolve() == Path(pin.model_path):
         return
-    other = identify(library, wanted, registry, progress)
-    if other.sha256 != pin.model_sha256:
+    file = check_file(wanted).resolve()
+    known = library.by_path(file)
+    digest = (known.sha256 if known is not None and library.unchanged(known)
+              else sha256_of(file, progress))  # a refused file is not added to the library
+    if digest != pin.model_sha256:
         raise PinMismatch(
             f"Your companion is pinned to {pin.model_name} ({pin.short_hash}), and {wanted} is "
             "a different model, so it was not used. To change models deliberately, run "
@@ -217,3 +177,68 @@ def _runtime_notice(vault: Vault, engine: ChatEngine, pin: Pin, system: str) -> 
     return [f"llama.cpp has changed since your companion was pinned ({pin.runtime} → {now}), "
             "and your companion now answers a little differently to the same words. The model "
             "file is the same; to get the old behaviour back, reinstall the earlier llama.cpp."]
+
+
+def resolve_local(library: Library, registry: Registry, model_id: str) -> LocalModel:
+    model = library.get(model_id.strip().lower())
+    if model is not None:
+        return model
+    entry = registry.find(model_id)
+    if entry is not None:
+        raise UsageError(f"{entry.id} is not on this computer yet; run `companion models install "
+                         f"{entry.id}` first.")
+    known = sorted({m.id for m in library.all()} | {e.id for e in registry.entries})
+    close = difflib.get_close_matches(model_id.lower(), known, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise UsageError(f"There is no model called {model_id!r}.{hint} `companion models list` "
+                     "shows them all.")
+
+
+def use(paths: Paths, vault: Vault, settings: Settings, model_id: str,
+        progress: Progress | None = None) -> tuple[Pin, Pin | None]:
+    """Move the pin deliberately; the old one stays in the history for `rollback`.
+
+    The file is hashed in full first: a pin is a promise about exact bytes.
+    """
+    library = Library(paths.models)
+    registry = registry_for(paths)
+    model = resolve_local(library, registry, model_id)
+    if not Path(model.path).is_file():
+        raise ModelError(f"The file for {model.id} is missing ({model.path}); install or import "
+                         "it again.")
+    checked = record_file(library, Path(model.path), registry, source=model.source,
+                          model_id=model.id, progress=progress)
+    engine = load_engine(checked_info(checked), settings)
+    try:
+        pin = make_pin(checked.id, engine, system_prompt(settings.persona), settings.sampling,
+                       runtime())
+    finally:
+        close_engine(engine)
+    before = current_pin(vault)
+    with vault.lock:
+        vault.pins.add(pin.as_dict())
+    _sync_hint(vault, library)
+    return pin, before
+
+
+def rollback(paths: Paths, vault: Vault) -> tuple[Pin, Pin]:
+    """Return to the pin in force before the current one, in one step."""
+    with vault.lock:
+        current, previous = vault.pins.current(), vault.pins.previous()
+        if current is None or previous is None:
+            raise UsageError("There is no earlier pin to go back to; `companion pin show` "
+                             "shows the current one.")
+        vault.pins.retire(current.id)
+    _sync_hint(vault, Library(paths.models))
+    return Pin.from_dict(previous.data), Pin.from_dict(current.data)
+
+
+def checked_info(model: LocalModel) -> ModelInfo:
+    return ModelInfo(path=model.path, sha256=model.sha256, name=model.name, size=model.size,
+                     chat_template_sha256=str(model.metadata.get("chat_template_sha256", "")))
+
+
+def close_engine(engine: ChatEngine) -> None:
+    close = getattr(engine, "close", None)
+    if callable(close):
+        close()

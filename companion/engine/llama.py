@@ -181,6 +181,10 @@ class LlamaEngine:
     def reset_cache(self) -> None:
         self._llm.reset()
 
+    def close(self) -> None:
+        """Free the weights now rather than at garbage collection (`try` loads two models)."""
+        self._llm.close()
+
     # prompt ---------------------------------------------------------------------------
 
     def _render(self, messages: list[ChatMessage]) -> Any:
