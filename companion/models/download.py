@@ -41,6 +41,13 @@ PROGRESS_INTERVAL = 0.1
 _CANCELLED = ("The download was cancelled; the partial download is kept, run the same "
               "command again to resume.")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_UNREACHABLE: tuple[tuple[type[BaseException], str], ...] = (  # a cause in words, not a repr
+    (socket.gaierror, "its name could not be looked up"),
+    (ConnectionRefusedError, "the connection was refused"),
+    (TimeoutError, "it did not answer in time"),
+    (ssl.SSLCertVerificationError, "its security certificate could not be verified"),
+    (ssl.SSLError, "a secure connection could not be made"),
+)
 _DISK_FULL = (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 
@@ -122,28 +129,13 @@ def _open(url: str, offset: int, timeout: float, part: Path) -> http.client.HTTP
         raise DownloadError(f"The server at {host} refused the download (HTTP {code}); "
                             f"check the address or try another mirror{kept}.") from None
     except urllib.error.URLError as exc:
-        raise DownloadError(f"Could not reach {host} ({_why(exc.reason, timeout)}); "
+        why = next((words for kind, words in _UNREACHABLE if isinstance(exc.reason, kind)),
+                    "no connection")
+        raise DownloadError(f"Could not reach {host} ({why}); "
                             f"check the connection or use --mirror{kept}.") from None
     except (http.client.HTTPException, OSError):  # the server hung up before answering
         raise DownloadError(f"The connection to {host} was interrupted before the download "
                             f"started; run the same command again{kept}.") from None
-
-
-def _why(reason: object, timeout: float) -> str:
-    """The cause of an unreachable host in words, never an exception repr."""
-    if isinstance(reason, socket.gaierror):
-        return "its name could not be looked up"
-    if isinstance(reason, ConnectionRefusedError):
-        return "the connection was refused"
-    if isinstance(reason, (TimeoutError, socket.timeout)):
-        return f"no answer within {timeout:g} s"
-    if isinstance(reason, ssl.SSLCertVerificationError):
-        return "its security certificate could not be verified"
-    if isinstance(reason, ssl.SSLError):
-        return "a secure connection could not be made"
-    if isinstance(reason, OSError) and reason.strerror:
-        return reason.strerror.lower()
-    return "no connection"
 
 
 def _start_and_total(response: http.client.HTTPResponse) -> tuple[int | None, int | None]:
