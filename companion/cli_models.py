@@ -199,12 +199,14 @@ def _describe(pin: Pin) -> str:
     return f"{pin.model_name} ({pin.model_id}, {pin.short_hash})"
 
 
-def _with_vault(args: argparse.Namespace, job: Callable[[Any, Any, Any], int]) -> int:
+def _with_vault(args: argparse.Namespace, job: Callable[[Any, Any, Any], int],
+                create: bool = False) -> int:
+    """Open the vault for a job; only `use` may create it (a first pin on a new machine)."""
     from companion import startup
     from companion.cli import open_vault, settings_for
 
     where, settings = settings_for(args)
-    if startup.needs_new_vault(where):
+    if not create and startup.needs_new_vault(where):
         raise UsageError(f"There is no vault in {where.data} yet; start companion once with "
                          "--model PATH to create it.")
     vault = open_vault(args, where)
@@ -223,7 +225,7 @@ def _use(args: argparse.Namespace) -> int:
         print(f"Your companion is now pinned to {_describe(pin)}.{back}")
         return 0
 
-    return _with_vault(args, job)
+    return _with_vault(args, job, create=True)
 
 
 def _rollback(args: argparse.Namespace) -> int:

@@ -166,9 +166,10 @@ def _runtime_notice(vault: Vault, engine: ChatEngine, pin: Pin, system: str) -> 
         row = vault.pins.current()
         seen = json.loads(vault.state.get(RUNTIME_CHECK_KEY) or "{}")
     assert row is not None
-    if seen.get("pin") != row.id or seen.get("runtime") != now:
+    key = {"pin": row.id, "runtime": now, "pinned": [pin.runtime, pin.fingerprint]}
+    if {k: seen.get(k) for k in key} != key:
         same = probe(engine, system, pin.sampling) == pin.fingerprint
-        seen = {"pin": row.id, "runtime": now, "same": same}
+        seen = {**key, "same": same}
         with vault.lock:
             vault.state.set(RUNTIME_CHECK_KEY, json.dumps(seen))
     if seen["same"]:
