@@ -114,10 +114,11 @@ def _install(args: argparse.Namespace) -> int:
     try:
         model = install.install(library, entry, registry, mirror=args.mirror or settings.mirror,
                                 progress=line.update, cancel=cancel)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, DownloadCancelled):
         line.finish()
-        raise DownloadCancelled(f"The download of {entry.id} was stopped; what arrived is kept, "
-                                "and running the same command again resumes it.") from None
+        print(f"companion: the download of {entry.id} was stopped; what arrived is kept, and "
+              "running the same command again resumes it.", file=sys.stderr)
+        return 130
     except ModelError:
         line.finish()
         raise

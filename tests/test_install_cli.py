@@ -79,3 +79,32 @@ def test_wrong_hash_keeps_nothing(home: Path, tiny_model: Path) -> None:
     assert result.code == 4
     assert "did not match" in result.err or "does not match" in result.err
     assert not [p.name for p in (home / "models").iterdir() if "tiny" in p.name]
+
+
+def test_ctrl_c_leaves_a_resumable_partial(home: Path, tiny_model: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    registry(home, tiny_model)
+    data = tiny_model.read_bytes()
+    partial = home / "models" / "tiny.gguf.part"
+    with FileServer() as server:
+        server.add(f"/me/tiny/resolve/{REVISION}/tiny.gguf", data, stall_after=len(data) // 3)
+        env = {k: v for k, v in os.environ.items() if k != "COMPANION_HOME"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "companion", "--home", str(home), "models", "install", "tiny",
+             "--mirror", server.url("")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (
+                partial.exists() and partial.stat().st_size >= len(data) // 3):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "resumes" in err and "Traceback" not in err
+    assert partial.read_bytes() == data[: partial.stat().st_size]
+    assert not (home / "models" / "tiny.gguf").exists()

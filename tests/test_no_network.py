@@ -52,3 +52,24 @@ def test_no_socket_under_strace(home: Path, passphrase_file: Path, tiny_model: P
     assert proc.returncode == 0, proc.stderr
     calls = [line for line in trace.read_text().splitlines() if "socket(" in line]
     assert all("AF_UNIX" in line for line in calls), calls
+
+
+def test_model_commands_open_no_socket(home: Path, passphrase_file: Path, tiny_model: Path,
+                                       other_tiny_model: Path) -> None:
+    """Only `models install` may reach the network, and only when asked."""
+    base = ["--home", str(home), "--passphrase-file", str(passphrase_file)]
+    runs = [
+        _args(home, passphrase_file, tiny_model),
+        [*base, "models", "list"],
+        [*base, "models", "import", str(other_tiny_model), "--id", "other"],
+        [*base, "models", "verify"],
+        [*base, "--seed", "1", "models", "try", "other", "--last", "1"],
+        [*base, "models", "use", "other"],
+        [*base, "models", "rollback"],
+        [*base, "pin", "show"],
+    ]
+    for args in runs:
+        proc = subprocess.run([sys.executable, "-c", AUDIT, *args],
+                              capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, (args, proc.stderr)
+        assert re.search(r"SOCKETS \d+ BAD \[\]", proc.stderr), (args, proc.stderr)
