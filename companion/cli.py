@@ -80,7 +80,6 @@ def settings_for(args: argparse.Namespace) -> tuple[Paths, Settings]:
         settings,
         seed=args.seed if args.seed is not None else settings.seed,
         theme=args.theme or settings.theme,
-        model=args.model or settings.model,
     )
     return where, settings
 
@@ -144,7 +143,8 @@ def cmd_say(args: argparse.Namespace) -> int:
         if args.new:
             session.new_conversation()
         session.add_user_message(text)
-        loaded = pinning.load(where, vault, settings, overrides=overrides(args))
+        loaded = pinning.load(where, vault, settings, cli_model=args.model,
+                              overrides=overrides(args))
         if loaded is None:
             raise _no_model()
         for notice in loaded.notices:
@@ -264,6 +264,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     from companion.ui.app import CompanionApp
 
     where, settings = settings_for(args)
+    settings = replace(settings, model=args.model or settings.model)
     passphrase = None
     if args.passphrase_file is not None:
         passphrase = startup.read_passphrase_file(args.passphrase_file)

@@ -129,11 +129,15 @@ def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None =
         notice = (f"Your companion is now pinned to {pin.model_name} ({pin.short_hash}); it "
                   "stays this model until you change it with `companion models use`.")
         return Loaded(engine, pin, replace(pin.sampling, **overrides), [notice])
-    if wanted is not None:
-        _refuse_other_file(library, pin, wanted, registry, progress)
+    if cli_model is not None:  # asked for on this command line: refuse, do not guess
+        _refuse_other_file(library, pin, cli_model, registry, progress)
     info = check_pinned_file(library, pin, registry, progress=progress)
     engine = load_engine(info, settings)
     notices = _runtime_notice(vault, engine, pin, system)
+    if cli_model is None and settings.model is not None and not _same_file(settings.model, pin):
+        notices.append(f"config.toml names {settings.model}, but your companion is pinned to "
+                       f"{pin.model_name} ({pin.short_hash}), so the pinned model is used; "
+                       "`companion models use ID` changes it.")
     if text_hash(system) != pin.persona_sha256:
         notices.append("Your persona text has changed since the pin, so replies may sound "
                        f"different; `companion models use {pin.model_id}` pins the new one.")
@@ -141,9 +145,13 @@ def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None =
     return Loaded(engine, pin, replace(pin.sampling, **overrides), notices)
 
 
+def _same_file(path: str, pin: Pin) -> bool:
+    return Path(path).expanduser().resolve() == Path(pin.model_path)
+
+
 def _refuse_other_file(library: Library, pin: Pin, wanted: str, registry: Registry,
                        progress: Progress | None) -> None:
-    if Path(wanted).expanduser().resolve() == Path(pin.model_path):
+    if _same_file(wanted, pin):
         return
     file = check_file(wanted).resolve()
     known = library.by_path(file)

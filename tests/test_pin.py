@@ -252,3 +252,14 @@ def test_remove_asks_before_deleting_the_pinned_model(
     assert not (home / "models" / "mine.gguf").exists()
     missing, _ = say(home, passphrase_file, "hello?")
     assert missing.code == 6 and "missing" in missing.err
+
+
+def test_config_model_does_not_move_the_pin(home: Path, passphrase_file: Path,
+                                            tiny_model: Path, other_tiny_model: Path) -> None:
+    assert say(home, passphrase_file, "hi", "--model", tiny_model)[0].code == 0
+    (home / "config" / "config.toml").write_text(f'model = "{other_tiny_model}"\n',
+                                                 encoding="utf-8")
+    result, data = say(home, passphrase_file, "who answers?")
+    assert result.code == 0, result.err
+    assert "pinned model is used" in result.err
+    assert data["provenance"]["model_sha256"] == sha256_of(tiny_model)
