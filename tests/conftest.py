@@ -64,3 +64,30 @@ def run_cli(*args: str | os.PathLike[str], stdin: str | bytes | None = None,
 def snapshot_files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
             if p.is_file()}
+
+
+def write_user_registry(home: Path, model: Path, *, model_id: str = "tiny",
+                        sha256: str | None = None, **where: str) -> None:
+    """A one-entry models.toml in the home's config folder describing `model`.
+
+    `where` gives the location keys: `url=…`, or `repo=…, revision=…, file=…`.
+    """
+    import hashlib
+
+    location = "\n".join(f'{key} = "{value}"' for key, value in where.items())
+    digest = sha256 or hashlib.sha256(model.read_bytes()).hexdigest()
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "models.toml").write_text(f"""
+[[model]]
+id = "{model_id}"
+name = "Tiny test model"
+{location}
+sha256 = "{digest}"
+size = {model.stat().st_size}
+params = "0.1M"
+quant = "F32"
+context = 4096
+ram = 0.5
+languages = ["en"]
+licence = "test"
+""", encoding="utf-8")

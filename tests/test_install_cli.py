@@ -7,30 +7,15 @@ import json
 from pathlib import Path
 
 from companion.models.files import sha256_of
-from tests.conftest import run_cli
+from tests.conftest import run_cli, write_user_registry
 from tests.http_server import FileServer
 
 REVISION = "a" * 40
 
 
 def registry(home: Path, model: Path, sha256: str | None = None) -> None:
-    (home / "config").mkdir(parents=True, exist_ok=True)
-    (home / "config" / "models.toml").write_text(f"""
-[[model]]
-id = "tiny"
-name = "Tiny test model"
-repo = "me/tiny"
-revision = "{REVISION}"
-file = "tiny.gguf"
-sha256 = "{sha256 or sha256_of(model)}"
-size = {model.stat().st_size}
-params = "0.1M"
-quant = "F32"
-context = 4096
-ram = 0.5
-languages = ["en"]
-licence = "test"
-""", encoding="utf-8")
+    write_user_registry(home, model, sha256=sha256, repo="me/tiny", revision=REVISION,
+                        file="tiny.gguf")
 
 
 def test_install_through_a_mirror_resumes_after_a_drop(home: Path, passphrase_file: Path,

@@ -15,7 +15,7 @@ from companion import paths
 from companion.models.files import sha256_of
 from companion.models.pin import Pin
 from companion.vault import Vault
-from tests.conftest import PASSPHRASE, run_cli
+from tests.conftest import PASSPHRASE, run_cli, write_user_registry
 
 
 def cli(home: Path, pf: Path, *args: str | Path, stdin: str | None = None):
@@ -216,21 +216,8 @@ def test_unknown_ids_and_bad_files(home: Path, passphrase_file: Path, tmp_path: 
 
 def test_import_matching_a_registry_entry_is_verified(
         home: Path, passphrase_file: Path, tiny_model: Path) -> None:
-    (home / "config").mkdir(parents=True)
-    (home / "config" / "models.toml").write_text(f"""
-[[model]]
-id = "tiny-mirror"
-name = "Tiny from my mirror"
-url = "http://127.0.0.1:9/tiny.gguf"
-sha256 = "{sha256_of(tiny_model)}"
-size = {tiny_model.stat().st_size}
-params = "0.1M"
-quant = "F32"
-context = 4096
-ram = 0.5
-languages = ["en"]
-licence = "test"
-""", encoding="utf-8")
+    write_user_registry(home, tiny_model, model_id="tiny-mirror",
+                        url="http://127.0.0.1:9/tiny.gguf")
     result = cli(home, passphrase_file, "models", "import", tiny_model)
     assert result.code == 0, result.err
     assert "verified" in result.err and "unverified" not in result.err
