@@ -17,10 +17,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from companion.config import Settings
 from companion.engine.base import ChatEngine
-from companion.errors import CompanionError, ModelError
+from companion.errors import CompanionError, ModelError, PinMismatch
 from companion.logs import log_unexpected
 from companion.paths import Paths
 from companion.session import Session
@@ -30,6 +31,7 @@ from companion.ui.themes import DEFAULT_THEME, builtin_dir, load_themes
 from companion.vault import Vault
 
 if TYPE_CHECKING:
+    from companion.models.pin import Pin
     from companion.pinning import Loaded
 
 EngineLoader = Any  # Callable[[str, Settings], ChatEngine]
@@ -135,7 +137,8 @@ class CompanionApp(App[None]):
             if screen:
                 screen.status.show_problem("No model: start companion with --model PATH")
                 screen.notice("No model is loaded yet. Start companion with --model PATH to a "
-                              ".gguf file; you can still write, and everything is saved.")
+                              ".gguf file, or choose one with Ctrl+O; you can still write, and "
+                              "everything is saved.")
             return
         self.engine_state = "loading"
         if screen:
@@ -157,6 +160,9 @@ class CompanionApp(App[None]):
                 if loaded is None:
                     raise ModelError("No model is set; start companion with --model PATH.")
                 engine = loaded.engine
+        except PinMismatch as exc:  # never go on with another model: let the person choose
+            self.call_from_thread(self._pin_problem, str(exc), pinning.current_pin(self.vault))
+            return
         except CompanionError as exc:
             self.call_from_thread(self._model_failed, str(exc))
             return
@@ -164,6 +170,9 @@ class CompanionApp(App[None]):
             log_unexpected(exc)
             self.call_from_thread(self._model_failed,
                                   f"The model could not be loaded ({type(exc).__name__}).")
+            return
+        if get_current_worker().is_cancelled:  # a newer load (reload_model) replaced this one
+            pinning.close_engine(engine)
             return
         self.call_from_thread(self._model_loaded, engine, loaded)
 
@@ -191,6 +200,36 @@ class CompanionApp(App[None]):
             screen.waiting_for_model = False
         self.notify(text, severity="error", timeout=10)
 
+    async def _pin_problem(self, text: str, pin: Pin | None) -> None:
+        from companion.ui.screens.pin_problem import PinProblemScreen
+
+        self.engine_state = "failed"
+        screen = self._chat()
+        if screen:
+            screen.status.show_problem("No model loaded: the pinned model's file does not match")
+            screen.notice("No model is loaded because the pinned model's file does not match "
+                          "the pin; you can still write, and everything is saved. Ctrl+O "
+                          "opens Models.")
+            screen.waiting_for_model = False
+        await self.push_screen(PinProblemScreen(text, pin))
+
+    def reload_model(self) -> None:
+        """Load the engine for the pin as it is now, after Use, Rollback or a restore.
+
+        The model named at start (--model or config.toml) no longer applies once the pin
+        was moved on purpose; keeping it would only earn a warning that it differs.
+        """
+        from companion import pinning
+
+        if self.session is None:
+            return
+        old, self.session.engine = self.session.engine, None
+        self.settings = replace(self.settings, model=None)
+        screen = self._chat()
+        if old is not None and not (screen and screen.replying):
+            pinning.close_engine(old)
+        self._start_model()
+
     def _chat(self) -> ChatScreen | None:
         for screen in reversed(self.screen_stack):
             if isinstance(screen, ChatScreen):
@@ -208,6 +247,8 @@ class CompanionApp(App[None]):
                                 screen.action_stop)
             yield SystemCommand("Toggle sidebar", "Show or hide past conversations (Ctrl+B)",
                                 screen.action_toggle_sidebar)
+            yield SystemCommand("Models", "Install, import, verify, try and choose models "
+                                "(Ctrl+O)", screen.action_models)
 
     async def action_quit(self) -> None:
         """Stop a reply (it is saved as stopped), keep the draft, then leave."""

@@ -33,6 +33,7 @@ class ChatScreen(Screen[None]):
         Binding("escape", "stop", "Stop reply", id="stop"),
         Binding("ctrl+n", "new_conversation", "New conversation", id="new_conversation"),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="toggle_sidebar"),
+        Binding("ctrl+o", "models", "Models", id="models"),
         Binding("ctrl+q", "app.quit", "Quit", id="quit"),
     ]
 
@@ -216,6 +217,13 @@ class ChatScreen(Screen[None]):
     def action_toggle_sidebar(self) -> None:
         sidebar = self.query_one(Sidebar)
         sidebar.display = not sidebar.display
+
+    def action_models(self) -> None:
+        """The Models screen: the only place in the app where the pin can move."""
+        from companion.ui.screens.models import ModelsScreen
+
+        self.save_draft()
+        self.app.push_screen(ModelsScreen())
 
     async def on_sidebar_open(self, event: Sidebar.Open) -> None:
         if self.replying:

@@ -1,0 +1,150 @@
+"""The pinned model's file is missing or changed: say so, and offer the ways forward.
+
+The companion never switches to another model on its own (people felt their companion
+"changed" after silent updates), so instead of loading something else this screen
+explains what happened and lets the person choose: restore the exact pinned file,
+choose another model deliberately, or keep writing without replies for now.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from companion.ui.widgets.jobs import JobProgress, ModelJobs, download_reporter
+
+if TYPE_CHECKING:
+    from companion.models.pin import Pin
+    from companion.models.registry import RegistryEntry
+
+
+class PinProblemScreen(ModelJobs, ModalScreen[None]):
+    """Shown instead of loading a model when `pinning.load` raises PinMismatch."""
+
+    BINDINGS = [Binding("escape", "keep", "Keep writing", id="pin_keep")]
+
+    def __init__(self, text: str, pin: Pin | None) -> None:
+        super().__init__()
+        self.text = text
+        self.pin = pin
+        self._checking = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="pin-box"):
+            yield Label("Your companion's model is not the one it is pinned to",
+                        id="pin-title")
+            yield Static(self.text, id="pin-text", markup=False)
+            yield Static("Until this is sorted out there are no replies, but you can still "
+                         "write: everything you write is saved.", id="pin-hint", markup=False)
+            yield JobProgress(id="pin-progress")
+            yield Static("", id="pin-message", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Restore the pinned model", id="pin-restore", variant="primary")
+                yield Button("Choose a model", id="pin-choose")
+                yield Button("Keep writing without a model", id="pin-keep")
+
+    def on_mount(self) -> None:
+        self.query_one("#pin-restore", Button).focus()
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        message = self.query_one("#pin-message", Static)
+        message.update(text)
+        message.set_class(error, "error")
+
+    @property
+    def owner(self) -> Any:
+        """The CompanionApp, typed loosely: importing it here would make an import cycle."""
+        return self.app
+
+    def entry(self) -> RegistryEntry | None:
+        """The registry entry that is byte for byte the pinned file, if there is one."""
+        from companion.pinning import registry_for
+
+        if self.pin is None:
+            return None
+        found = registry_for(self.owner.paths).find(self.pin.model_id)
+        return found if found is not None and found.sha256 == self.pin.model_sha256 else None
+
+    # the three ways forward -----------------------------------------------------------
+
+    @on(Button.Pressed, "#pin-restore")
+    def action_restore(self) -> None:
+        if self._checking:  # the person copied the file back: look again
+            self.dismiss()
+            self.owner.reload_model()
+            return
+        entry = self.entry()
+        if entry is None:
+            where = self.pin.model_path if self.pin else "its old place"
+            name = f"{self.pin.model_name} ({self.pin.short_hash})" if self.pin else "the model"
+            self.say(f"{name} is not a model companion can download. Copy the original file "
+                     f"back to {where}, then press Check again.")
+            self.query_one("#pin-restore", Button).label = "Check again"
+            self._checking = True
+            return
+        self._restore(entry)
+
+    def _restore(self, entry: RegistryEntry) -> None:
+        from companion import pinning
+        from companion.models import install
+        from companion.models.download import DownloadCancelled
+        from companion.models.files import sha256_of
+        from companion.models.library import Library
+
+        app, pin = self.owner, self.pin
+        assert pin is not None
+        panel, cancel = self.query_one(JobProgress), threading.Event()
+        label = f"Downloading {entry.id}"
+
+        def job() -> str:
+            library = Library(app.paths.models)
+            dest = library.folder / entry.file
+            aside = ""
+            if dest.is_file() and sha256_of(dest) != entry.sha256:
+                moved = dest.with_name(dest.name + ".changed")
+                os.replace(dest, moved)
+                aside = f" The changed file was moved aside to {moved}."
+            try:
+                model = install.install(library, entry, pinning.registry_for(app.paths),
+                                        mirror=app.settings.mirror, cancel=cancel,
+                                        progress=download_reporter(app, panel, label))
+            except DownloadCancelled:
+                raise DownloadCancelled(f"The download of {entry.id} was stopped; what "
+                                        "arrived is kept, and Restore resumes it.") from None
+            if Path(model.path) != Path(pin.model_path):  # same bytes, another place
+                pinning.use(app.paths, app.vault, app.settings, entry.id)
+            return f"Restored {entry.id} ({model.short_hash}).{aside}"
+
+        if self.start_job(label, job, cancel=cancel, after=app.reload_model):
+            self.query_one("#pin-restore", Button).disabled = True
+
+    def job_done(self) -> None:
+        self.query_one("#pin-restore", Button).disabled = False
+        if not self.query_one("#pin-message", Static).has_class("error"):
+            self.dismiss()
+
+    @on(Button.Pressed, "#pin-choose")
+    def action_choose(self) -> None:
+        from companion.ui.screens.models import ModelsScreen
+
+        self.cancel_job()
+        self.dismiss()
+        self.app.push_screen(ModelsScreen())
+
+    @on(Button.Pressed, "#pin-keep")
+    def action_keep(self) -> None:
+        self.cancel_job()
+        self.dismiss()
+
+    @on(Button.Pressed, ".job-cancel")
+    def _cancel_pressed(self) -> None:
+        self.cancel_job()
