@@ -135,9 +135,9 @@ def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None =
     engine = load_engine(info, settings)
     notices = _runtime_notice(vault, engine, pin, system)
     if cli_model is None and settings.model is not None and not _same_file(settings.model, pin):
-        notices.append(f"config.toml names {settings.model}, but your companion is pinned to "
-                       f"{pin.model_name} ({pin.short_hash}), so the pinned model is used; "
-                       "`companion models use ID` changes it.")
+        notices.append(f"{settings.model} was named as the model, but your companion is "
+                       f"pinned to {pin.model_name} ({pin.short_hash}), so the pinned model is "
+                       "used; to change it, use Models (Ctrl+O) or `companion models use ID`.")
     if text_hash(system) != pin.persona_sha256:
         notices.append("Your persona text has changed since the pin, so replies may sound "
                        f"different; `companion models use {pin.model_id}` pins the new one.")
