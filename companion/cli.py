@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from companion import __version__, cli_models
+from companion import __version__, cli_data, cli_memory, cli_models
 from companion.errors import CompanionError, UsageError
 
 if TYPE_CHECKING:  # heavy-ish imports stay out of `companion --help`
@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true", help="print JSON")
     history.add_argument("--conversation", type=int, metavar="ID", help="print this one")
     cli_models.add_parsers(sub)
+    cli_memory.add_parsers(sub)
+    cli_data.add_parsers(sub)
     return parser
 
 
@@ -276,7 +278,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     commands = {"say": cmd_say, "history": cmd_history, "paths": cmd_paths,
-                "models": cli_models.cmd_models, "pin": cli_models.cmd_pin, None: cmd_tui}
+                "models": cli_models.cmd_models, "pin": cli_models.cmd_pin,
+                **cli_memory.COMMANDS, **cli_data.COMMANDS, None: cmd_tui}
     try:
         return commands[args.command](args)
     except CompanionError as exc:

@@ -103,3 +103,86 @@ class TurnStats:
         if self.generated_tokens <= 1 or gen_time <= 0:
             return 0.0
         return (self.generated_tokens - 1) / gen_time
+
+
+MemoryKind = Literal["person", "event", "feeling", "preference", "goal", "fact"]
+MEMORY_KINDS: tuple[str, ...] = ("person", "event", "feeling", "preference", "goal", "fact")
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    id: int
+    content: str
+    created_at: str
+    remember: bool
+    """Whether the companion may recall this entry in conversation."""
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Something the companion knows about the person, with where it came from."""
+
+    id: int
+    kind: str
+    content: str
+    importance: float
+    status: str
+    """"accepted" (used in recall) or "proposed" (waiting for the person's review)."""
+    source_kind: str
+    """"message", "journal", "summary" or "manual"."""
+    source_id: int | None
+    conversation_id: int | None
+    created_at: str
+    updated_at: str
+    used_count: int = 0
+    last_used_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    id: int
+    conversation_id: int
+    content: str
+    up_to_message_id: int
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """Something the person means to do; the companion checks in once it falls due."""
+
+    id: int
+    content: str
+    due: str | None
+    status: str
+    """"proposed", "open", "done" or "dropped"."""
+    source_message_id: int | None
+    conversation_id: int | None
+    created_at: str
+    checked_in_at: str | None = None
+    answer: str | None = None
+
+
+@dataclass(frozen=True)
+class Mood:
+    id: int
+    score: int
+    note: str
+    created_at: str
+    conversation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """One item put before the model for a reply, and why (its blended score)."""
+
+    kind: str
+    """"memory", "journal" or "summary"."""
+    item_id: int
+    text: str
+    created_at: str
+    score: float
+
+    @property
+    def source(self) -> str:
+        return f"{self.kind} #{self.item_id}, {self.created_at[:10]}"

@@ -38,6 +38,105 @@ MIGRATIONS: list[tuple[str, ...]] = [
             retired_at TEXT
         )""",
     ),
+    # 3: memory: journal, memory items, summaries, commitments, moods, what each reply
+    # recalled, and one full-text index over everything recall may search.
+    (
+        """CREATE TABLE journal (
+            id INTEGER PRIMARY KEY,
+            content TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            remember INTEGER NOT NULL DEFAULT 1
+        )""",
+        """CREATE TABLE memories (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            content TEXT NOT NULL,
+            importance REAL NOT NULL DEFAULT 0.5,
+            status TEXT NOT NULL DEFAULT 'accepted' CHECK (status IN ('accepted', 'proposed')),
+            source_kind TEXT NOT NULL,
+            source_id INTEGER,
+            conversation_id INTEGER REFERENCES conversations(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            used_count INTEGER NOT NULL DEFAULT 0,
+            last_used_at TEXT
+        )""",
+        "CREATE INDEX memories_by_status ON memories (status, id)",
+        """CREATE TABLE summaries (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL UNIQUE
+                REFERENCES conversations(id) ON DELETE CASCADE,
+            content TEXT NOT NULL,
+            up_to_message_id INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE commitments (
+            id INTEGER PRIMARY KEY,
+            content TEXT NOT NULL,
+            due TEXT,
+            status TEXT NOT NULL DEFAULT 'open'
+                CHECK (status IN ('proposed', 'open', 'done', 'dropped')),
+            source_message_id INTEGER,
+            conversation_id INTEGER REFERENCES conversations(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            checked_in_at TEXT,
+            answer TEXT
+        )""",
+        """CREATE TABLE moods (
+            id INTEGER PRIMARY KEY,
+            score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL
+        )""",
+        """CREATE TABLE recalls (
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            item_id INTEGER NOT NULL,
+            score REAL NOT NULL
+        )""",
+        "CREATE INDEX recalls_by_message ON recalls (message_id)",
+        # One index over everything recall searches. Its rowid is item id * 4 + kind
+        # (1 memory, 2 journal, 3 summary), so keeping it in step is a lookup, not a scan.
+        """CREATE VIRTUAL TABLE search USING fts5(
+            body, tokenize = 'unicode61 remove_diacritics 2'
+        )""",
+        # Deleted text must leave the index's pages too, not only the table's.
+        "INSERT INTO search (search, rank) VALUES ('secure-delete', 1)",
+        """CREATE TRIGGER memories_ai AFTER INSERT ON memories WHEN new.status = 'accepted' BEGIN
+             INSERT INTO search (rowid, body) VALUES (new.id * 4 + 1, new.content);
+           END""",
+        """CREATE TRIGGER memories_au AFTER UPDATE OF content, status ON memories BEGIN
+             DELETE FROM search WHERE rowid = old.id * 4 + 1;
+             INSERT INTO search (rowid, body)
+               SELECT new.id * 4 + 1, new.content WHERE new.status = 'accepted';
+           END""",
+        """CREATE TRIGGER memories_ad AFTER DELETE ON memories BEGIN
+             DELETE FROM search WHERE rowid = old.id * 4 + 1;
+           END""",
+        """CREATE TRIGGER journal_ai AFTER INSERT ON journal BEGIN
+             INSERT INTO search (rowid, body) VALUES (new.id * 4 + 2, new.content);
+           END""",
+        """CREATE TRIGGER journal_au AFTER UPDATE OF content ON journal BEGIN
+             DELETE FROM search WHERE rowid = old.id * 4 + 2;
+             INSERT INTO search (rowid, body)
+               SELECT new.id * 4 + 2, new.content;
+           END""",
+        """CREATE TRIGGER journal_ad AFTER DELETE ON journal BEGIN
+             DELETE FROM search WHERE rowid = old.id * 4 + 2;
+           END""",
+        """CREATE TRIGGER summaries_ai AFTER INSERT ON summaries BEGIN
+             INSERT INTO search (rowid, body) VALUES (new.id * 4 + 3, new.content);
+           END""",
+        """CREATE TRIGGER summaries_au AFTER UPDATE OF content ON summaries BEGIN
+             DELETE FROM search WHERE rowid = old.id * 4 + 3;
+             INSERT INTO search (rowid, body)
+               SELECT new.id * 4 + 3, new.content;
+           END""",
+        """CREATE TRIGGER summaries_ad AFTER DELETE ON summaries BEGIN
+             DELETE FROM search WHERE rowid = old.id * 4 + 3;
+           END""",
+    ),
 ]
 
 

@@ -16,6 +16,15 @@ from companion.vault.connection import Connection, open_database
 from companion.vault.conversations import Conversations
 from companion.vault.migrations import migrate
 from companion.vault.pins import Pins
+from companion.vault.records import (
+    Commitments,
+    Journal,
+    Memories,
+    Moods,
+    Recalls,
+    Search,
+    Summaries,
+)
 from companion.vault.state import State
 
 
@@ -48,6 +57,13 @@ class Vault:
         self.conversations = Conversations(conn)
         self.state = State(conn)
         self.pins = Pins(conn)
+        self.journal = Journal(conn)
+        self.memories = Memories(conn)
+        self.summaries = Summaries(conn)
+        self.commitments = Commitments(conn)
+        self.moods = Moods(conn)
+        self.recalls = Recalls(conn)
+        self.search = Search(conn)
 
     @classmethod
     def create(cls, db_path: Path, key_path: Path, passphrase: str,
