@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from companion.care.persona import system_prompt
 from companion.config import Settings
-from companion.domain import Conversation, Message, Provenance, SamplingParams, TurnStats
+from companion.domain import (
+    Conversation,
+    Message,
+    Provenance,
+    Recalled,
+    SamplingParams,
+    TurnStats,
+)
 from companion.engine import prompt
 from companion.engine.base import ChatEngine
 from companion.errors import ModelError, UsageError
+from companion.memory import checkin
+from companion.memory.recall import recall
 from companion.vault import Vault
 
 CURRENT_KEY = "current_conversation"
@@ -29,6 +38,7 @@ class Reply:
     message: Message
     stopped: bool
     stats: TurnStats
+    recalled: tuple[Recalled, ...] = ()
 
     @property
     def text(self) -> str:
@@ -44,6 +54,9 @@ class Session:
         self.engine = engine
         self._system = system_prompt(settings.persona)
         self.conversation_id = self._initial_conversation()
+        # One model, one job at a time: background consolidation yields to a reply.
+        self._engine_lock = threading.Lock()
+        self.background_cancel = threading.Event()
 
     # conversations -----------------------------------------------------------------
 
@@ -116,6 +129,7 @@ class Session:
             assert self.conversation_id is not None
             message = self.vault.conversations.add_message(self.conversation_id, "user", text)
             self.vault.state.delete(DRAFT_KEY)
+            checkin.record_answer(self.vault, self.conversation_id, text)
             return message
 
     def sampling(self) -> tuple[SamplingParams, int]:
@@ -139,8 +153,17 @@ class Session:
                 "start companion with --model PATH to a .gguf file."
             )
         cancel = cancel or threading.Event()
+        self.background_cancel.set()
+        with self._engine_lock:
+            self.background_cancel.clear()
+            return self._reply(engine, on_text, cancel)
+
+    def _reply(self, engine: ChatEngine, on_text: Callable[[str], None] | None,
+               cancel: threading.Event) -> Reply:
         history = self.messages()
-        messages = prompt.build(self._system, history)
+        newest = history[-1].content if history and history[-1].role == "user" else ""
+        recalled = recall(self.vault, newest, skip_conversation=self.conversation_id)
+        messages = prompt.build(self._system, history, [(r.source, r.text) for r in recalled])
         params, seed = self.sampling()
         provenance = Provenance(engine.model.sha256, engine.model.name, params, seed)
         pieces: list[str] = []
@@ -151,18 +174,72 @@ class Session:
                     on_text(piece)
         except BaseException:
             if pieces:  # a failure before any text leaves no empty reply in the history
-                self._store_reply("".join(pieces), True, provenance)
+                self._store_reply("".join(pieces), True, provenance, recalled)
             raise
         stopped = cancel.is_set()
-        message = self._store_reply("".join(pieces), stopped, provenance)
-        return Reply(message=message, stopped=stopped, stats=engine.last_stats)
+        message = self._store_reply("".join(pieces), stopped, provenance, recalled)
+        return Reply(message=message, stopped=stopped, stats=engine.last_stats,
+                     recalled=tuple(recalled))
 
-    def _store_reply(self, text: str, stopped: bool, provenance: Provenance) -> Message:
+    def _store_reply(self, text: str, stopped: bool, provenance: Provenance | None,
+                     recalled: Sequence[Recalled] = ()) -> Message:
+        """Store the reply with what was recalled for it: "why did you say that?"."""
         assert self.conversation_id is not None
         with self.vault.lock:
-            return self.vault.conversations.add_message(
+            message = self.vault.conversations.add_message(
                 self.conversation_id, "assistant", text, stopped=stopped, provenance=provenance
             )
+            if recalled:
+                self.vault.recalls.record(message.id, [(r.kind, r.item_id, r.score)
+                                                       for r in recalled])
+                self.vault.memories.mark_used([r.item_id for r in recalled
+                                               if r.kind == "memory"])
+            return message
+
+    # memory ---------------------------------------------------------------------------
+
+    def check_in(self, cancel: threading.Event | None = None) -> checkin.CheckIn | None:
+        """At the start of a session: ask about a commitment that fell due, if any.
+
+        Opens a new conversation for it, so the question is the first thing there.
+        """
+        if checkin.choose(self.vault) is None:
+            return None
+        with self.vault.lock:
+            conversation = self.vault.conversations.create()
+            self._remember_current(conversation.id)
+        params, seed = self.sampling()
+        with self._engine_lock:
+            return checkin.open_check_in(self.vault, conversation.id, self.engine, self._system,
+                                         params, seed, cancel=cancel)
+
+    def consolidate_pending(self, *, include_current: bool = False,
+                            auto_accept: bool = False) -> list[int]:
+        """Summarise conversations with new messages, one at a time, while the model is
+        free; stops as soon as a reply needs the model. Returns the ids finished."""
+        from companion.memory.consolidate import consolidate
+
+        engine = self.engine
+        if engine is None:
+            return []
+        with self.vault.lock:
+            stale = self.vault.summaries.stale_conversations()
+        done = []
+        for conversation_id in stale:
+            if conversation_id == self.conversation_id and not include_current:
+                continue
+            if self.background_cancel.is_set() or not self._engine_lock.acquire(blocking=False):
+                break
+            try:
+                result = consolidate(self.vault, engine, conversation_id,
+                                     auto_accept=auto_accept, cancel=self.background_cancel)
+            except ModelError:
+                break  # cut short (usually by a reply); it stays stale and is retried
+            finally:
+                self._engine_lock.release()
+            if result is not None:
+                done.append(conversation_id)
+        return done
 
     def turn(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Protocol, TypedDict
+from typing import Any, Protocol, TypedDict
 
 from companion.domain import ModelInfo, SamplingParams, TurnStats
 
@@ -37,4 +37,10 @@ class ChatEngine(Protocol):
         The behaviour probe needs this: reusing a cached prefix evaluates the prompt in
         other batch sizes, which may round differently and so sample other tokens.
         """
+        ...
+
+    def complete_json(self, messages: list[ChatMessage], schema: dict[str, Any], *,
+                      seed: int, max_tokens: int = 1024,
+                      cancel: threading.Event | None = None) -> Any:
+        """A reply constrained to `schema` (a JSON-schema grammar), parsed."""
         ...

@@ -220,8 +220,36 @@ class LlamaEngine:
         max_tokens = min(params.max_tokens, self.context_tokens - len(tokens))
         yield from self._generate(tokens, params, seed, max_tokens, cancel, started)
 
+    def complete_json(self, messages: list[ChatMessage], schema: dict[str, Any], *,
+                      seed: int, max_tokens: int = 1024,
+                      cancel: threading.Event | None = None) -> Any:
+        """A reply constrained by a JSON-schema grammar, parsed.
+
+        The grammar guarantees well-formed JSON token by token, even from a small model;
+        the schema's maxLength/maxItems keep it short enough to finish within max_tokens.
+        """
+        import json
+
+        from llama_cpp.llama_grammar import LlamaGrammar
+
+        grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+        params = SamplingParams(temperature=0.3, max_tokens=max_tokens)
+        tokens = self.tokens_for(messages)
+        budget = self.context_tokens - max_tokens
+        if len(tokens) > budget:
+            tokens = self.tokens_for(fit(messages, budget, self.count_tokens))
+        text = "".join(self._generate(tokens, params, seed, max_tokens,
+                                      cancel or threading.Event(), time.perf_counter(),
+                                      grammar=grammar))
+        try:
+            # Grammar strings may hold raw control characters, which strict JSON refuses.
+            return json.loads(text, strict=False)
+        except ValueError:
+            raise ModelError("The model's structured answer was cut short; try again.") from None
+
     def _generate(self, tokens: list[int], params: SamplingParams, seed: int,
-                  max_tokens: int, cancel: threading.Event, started: float) -> Iterator[str]:
+                  max_tokens: int, cancel: threading.Event, started: float,
+                  grammar: Any = None) -> Iterator[str]:
         """Sample token by token and decode UTF-8 incrementally.
 
         llama-cpp-python's own streaming re-detokenizes the whole completion on every
@@ -244,6 +272,7 @@ class LlamaEngine:
             min_p=params.min_p,
             temp=params.temperature,
             repeat_penalty=params.repeat_penalty,
+            grammar=grammar,
         )
         produced = 0
         try:

@@ -244,3 +244,9 @@ class Search:
             "SELECT rowid, bm25(search) FROM search WHERE search MATCH ?"
             " ORDER BY rank LIMIT ?", (query, limit)).fetchall()
         return [(CODE_KINDS[int(r[0]) % 4], int(r[0]) // 4, float(r[1])) for r in rows]
+
+    def items(self, hits: list[tuple[str, int, float]],
+              skip_conversation: int | None = None) -> dict[tuple[str, int], tuple[Any, ...]]:
+        from companion.vault.lookup import load_items
+
+        return load_items(self._conn, hits, skip_conversation)
