@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from companion import __version__, cli_data, cli_memory, cli_models
+from companion import __version__, cli_data, cli_memory, cli_models, cli_recall
 from companion.errors import CompanionError, UsageError
 
 if TYPE_CHECKING:  # heavy-ish imports stay out of `companion --help`
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_models.add_parsers(sub)
     cli_memory.add_parsers(sub)
     cli_data.add_parsers(sub)
+    cli_recall.add_parsers(sub)
     return parser
 
 
@@ -142,17 +143,28 @@ def cmd_say(args: argparse.Namespace) -> int:
     vault = open_vault(args, where)
     try:
         session = Session(vault, settings)
+        starting = args.new or session.conversation_id is None
         if args.new:
-            session.new_conversation()
-        session.add_user_message(text)
-        loaded = pinning.load(where, vault, settings, cli_model=args.model,
-                              overrides=overrides(args))
+            session.start_blank()
+        if not starting:
+            session.add_user_message(text)
+        try:
+            loaded = pinning.load(where, vault, settings, cli_model=args.model,
+                                  overrides=overrides(args))
+            if loaded is not None:
+                for notice in loaded.notices:
+                    print(f"companion: {notice}", file=sys.stderr)
+                session.engine = loaded.engine
+                session.settings = replace(settings, sampling=loaded.sampling)
+            # A new conversation opens with a check-in on a commitment that fell due.
+            check_in = session.check_in() if starting else None
+        finally:
+            if starting:  # whatever happened above, the words are saved
+                session.add_user_message(text)
+        if check_in is not None and not args.json:
+            print(check_in.message.content + "\n")
         if loaded is None:
             raise _no_model()
-        for notice in loaded.notices:
-            print(f"companion: {notice}", file=sys.stderr)
-        session.engine = loaded.engine
-        session.settings = replace(settings, sampling=loaded.sampling)
         cancel = threading.Event()
 
         def show(piece: str) -> None:
@@ -176,6 +188,11 @@ def cmd_say(args: argparse.Namespace) -> int:
                 "stopped": reply.stopped,
                 "provenance": reply.message.provenance.as_dict()
                 if reply.message.provenance else None,
+                "recalled": [{"kind": r.kind, "id": r.item_id, "source": r.source,
+                              "score": r.score} for r in reply.recalled],
+                "check_in": {"commitment_id": check_in.commitment.id,
+                             "message_id": check_in.message.id,
+                             "text": check_in.message.content} if check_in else None,
                 "stats": {
                     "prompt_tokens": reply.stats.prompt_tokens,
                     "evaluated_tokens": reply.stats.evaluated_tokens,
@@ -279,7 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     commands = {"say": cmd_say, "history": cmd_history, "paths": cmd_paths,
                 "models": cli_models.cmd_models, "pin": cli_models.cmd_pin,
-                **cli_memory.COMMANDS, **cli_data.COMMANDS, None: cmd_tui}
+                **cli_memory.COMMANDS, **cli_data.COMMANDS, **cli_recall.COMMANDS,
+                None: cmd_tui}
     try:
         return commands[args.command](args)
     except CompanionError as exc:

@@ -46,6 +46,18 @@ class Settings:
     """The language you write in (a code such as "es"); empty means the system's locale.
     Used to recommend a model that speaks it."""
 
+    auto_accept: bool = False
+    """Keep the memories and commitments the model proposes without asking first."""
+
+    remember_journal: bool = True
+    """Whether new journal entries may be recalled in conversation (each entry can say)."""
+
+    quiet_minutes: float = 10.0
+    """After this long without a message, the conversation is summarised in the background."""
+
+    recall_items: int = 5
+    """How many memories, journal entries and summaries are put before the model per reply."""
+
     mirror: str | None = None
     """A base URL that replaces https://huggingface.co for model downloads (a local or
     regional mirror)."""

@@ -162,7 +162,8 @@ class Session:
                cancel: threading.Event) -> Reply:
         history = self.messages()
         newest = history[-1].content if history and history[-1].role == "user" else ""
-        recalled = recall(self.vault, newest, skip_conversation=self.conversation_id)
+        recalled = recall(self.vault, newest, skip_conversation=self.conversation_id,
+                          limit=self.settings.recall_items)
         messages = prompt.build(self._system, history, [(r.source, r.text) for r in recalled])
         params, seed = self.sampling()
         provenance = Provenance(engine.model.sha256, engine.model.name, params, seed)

@@ -82,3 +82,17 @@ def recall(vault: Vault, text: str, *, limit: int = 5, candidates: int = 50,
         ranked.append(Recalled(kind, item_id, text_, created_at, round(score, 6)))
     ranked.sort(key=lambda r: (-r.score, r.kind, r.item_id))
     return ranked[:limit]
+
+
+def explain(vault: Vault, message_id: int) -> list[tuple[str, int, float, str | None]]:
+    """What was recalled for a reply: (kind, id, score, text, or None once forgotten)."""
+    from companion.errors import UsageError
+
+    with vault.lock:
+        row = vault.conversations.message(message_id)
+        if row is None:
+            raise UsageError(f"There is no message {message_id}; `companion history "
+                             "--conversation ID --json` shows message ids.")
+        recalled = vault.recalls.for_message(message_id)
+        items = vault.search.items([(k, i, s) for k, i, s in recalled], None)
+    return [(k, i, s, items[(k, i)][0] if (k, i) in items else None) for k, i, s in recalled]

@@ -88,6 +88,13 @@ class Conversations:
             provenance=provenance,
         )
 
+    def message(self, message_id: int) -> Message | None:
+        row = self._conn.execute("SELECT conversation_id FROM messages WHERE id = ?",
+                                 (message_id,)).fetchone()
+        if row is None:
+            return None
+        return next(m for m in self.messages(int(row[0])) if m.id == message_id)
+
     def messages(self, conversation_id: int) -> list[Message]:
         rows = self._conn.execute(
             "SELECT id, conversation_id, role, content, created_at, stopped, provenance"

@@ -1,0 +1,107 @@
+"""`companion consolidate` and `companion why`: what the companion learned, and why it
+said what it said."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+from companion.errors import ModelError, UsageError
+
+
+def add_parsers(sub: Any) -> None:
+    reflect = sub.add_parser(
+        "consolidate", help="summarise conversations and propose memories now")
+    reflect.add_argument("--conversation", type=int, metavar="ID", help="only this one")
+    reflect.add_argument("--json", action="store_true", help="print JSON")
+    why = sub.add_parser("why", help="what was recalled for a reply")
+    why.add_argument("message", type=int, metavar="MESSAGE_ID")
+    why.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _needs_vault(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    from companion import startup
+    from companion.cli import open_vault, settings_for
+
+    where, settings = settings_for(args)
+    if startup.needs_new_vault(where):
+        raise UsageError(f"There is no vault in {where.data} yet; start companion once to "
+                         "create it.")
+    return where, settings, open_vault(args, where)
+
+
+def cmd_consolidate(args: argparse.Namespace) -> int:
+    from companion import pinning
+    from companion.memory.consolidate import consolidate
+
+    where, settings, vault = _needs_vault(args)
+    try:
+        loaded = pinning.load(where, vault, settings, cli_model=args.model)
+        if loaded is None:
+            raise ModelError("No model is set, so nothing can be summarised; run again with "
+                             "--model PATH.")
+        with vault.lock:
+            targets = ([args.conversation] if args.conversation is not None
+                       else vault.summaries.stale_conversations())
+            if args.conversation is not None and vault.conversations.get(args.conversation) \
+                    is None:
+                raise UsageError(f"There is no conversation {args.conversation}; "
+                                 "`companion history` lists them.")
+        results = []
+        for conversation_id in targets:
+            done = consolidate(vault, loaded.engine, conversation_id,
+                               seed=settings.seed or 0, auto_accept=settings.auto_accept)
+            if done is not None:
+                results.append(done)
+        if args.json:
+            print(json.dumps([{
+                "conversation_id": r.summary.conversation_id,
+                "summary": r.summary.content,
+                "memories": [{"id": m.id, "kind": m.kind, "text": m.content,
+                              "status": m.status, "source_message_id": m.source_id}
+                             for m in r.memories],
+                "commitments": [{"id": c.id, "text": c.content, "due": c.due,
+                                 "status": c.status, "source_message_id": c.source_message_id}
+                                for c in r.commitments],
+            } for r in results], ensure_ascii=False))
+        elif not results:
+            print("Nothing new to summarise.")
+        else:
+            for r in results:
+                print(f"Conversation {r.summary.conversation_id}: {r.summary.content}")
+                for m in r.memories:
+                    print(f"  memory #{m.id} ({m.kind}, {m.status}): {m.content}")
+                for c in r.commitments:
+                    print(f"  commitment #{c.id} ({c.status}, due {c.due or '-'}): {c.content}")
+            print("Review proposals with `companion memory list --proposed`.")
+        return 0
+    finally:
+        vault.close()
+
+
+def cmd_why(args: argparse.Namespace) -> int:
+    from companion.memory.recall import explain
+
+    _where, _settings, vault = _needs_vault(args)
+    try:
+        items = explain(vault, args.message)
+        if args.json:
+            print(json.dumps([{"kind": k, "id": i, "score": s, "text": t}
+                              for k, i, s, t in items], ensure_ascii=False))
+        elif not items:
+            print(f"Nothing was recalled for message {args.message}: the reply came from the "
+                  "conversation alone.")
+        else:
+            for kind, item_id, score, text in items:
+                shown = text if text is not None else "(since forgotten)"
+                print(f"{kind} #{item_id} (score {score:.2f}): {shown}")
+        return 0
+    finally:
+        vault.close()
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "consolidate": cmd_consolidate, "why": cmd_why,
+}
