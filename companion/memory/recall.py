@@ -21,7 +21,9 @@ _STOP_WORDS = """a an and are as at be but by for from had has have he her his i
 me my of on or our she so that the their them they this to too was we were what when who
 will with you your am do did does not no yes just very really"""
 _STOP = frozenset(_STOP_WORDS.split())
-MAX_TERMS = 24
+MAX_TERMS = 16
+"""Ranking cost grows with every term's matches; past 16 terms recall p95 at 100k items
+went over 20 ms (bench/memory.py), so a long message keeps its 16 longest words."""
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,11 @@ def fts_query(text: str) -> str | None:
         if len(word) < 2 or word in _STOP or word in terms:
             continue
         terms.append(word)
-        if len(terms) == MAX_TERMS:
-            break
     if not terms:
         return None
+    if len(terms) > MAX_TERMS:  # longer words are rarer, so they say more about the topic
+        keep = set(sorted(terms, key=lambda t: (-len(t), terms.index(t)))[:MAX_TERMS])
+        terms = [t for t in terms if t in keep]
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
