@@ -143,7 +143,13 @@ def _journal_add(args: argparse.Namespace) -> int:
     from companion.memory import entries
 
     text = _text(args.text, "journal entry")
-    remember = True if args.remember is None else args.remember  # a setting may decide later
+    if args.remember is None:
+        from companion import config, paths
+
+        settings, _warning = config.load_or_default(paths.resolve(args.home).config_file)
+        remember = settings.remember_journal
+    else:
+        remember = args.remember
 
     def job(vault: Vault) -> int:
         entry = entries.add_journal(vault, text, remember=remember)

@@ -251,3 +251,14 @@ def test_a_megabyte_entry_round_trips(home: Path, passphrase_file: Path) -> None
     ok(home, passphrase_file, "memory", "add", "-", stdin=data)
     assert as_json(home, passphrase_file, "journal", "list")[0]["content"].encode() == data
     assert as_json(home, passphrase_file, "memory", "list")[0]["content"].encode() == data
+
+
+def test_remember_journal_setting_is_the_default(home: Path, passphrase_file: Path) -> None:
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text("remember_journal = false\n", encoding="utf-8")
+    added = run_cli("--home", home, "--passphrase-file", passphrase_file, "journal", "add",
+                    "only for me")
+    assert added.code == 0, added.err
+    listed = json.loads(run_cli("--home", home, "--passphrase-file", passphrase_file,
+                                "journal", "list", "--json").out)
+    assert listed[0]["remember"] is False
