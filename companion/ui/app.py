@@ -249,6 +249,12 @@ class CompanionApp(App[None]):
                                 screen.action_toggle_sidebar)
             yield SystemCommand("Models", "Install, import, verify, try and choose models "
                                 "(Ctrl+O)", screen.action_models)
+            yield SystemCommand("Journal", "Write for yourself; entries get no reply (Ctrl+J)",
+                                screen.action_journal)
+            yield SystemCommand("Memories", "What the companion remembers, proposals to "
+                                "review, commitments and moods (Ctrl+Y)", screen.action_memories)
+            yield SystemCommand("Mood check-in", "How are you feeling, 1 to 5 (Ctrl+E)",
+                                screen.action_mood)
 
     async def action_quit(self) -> None:
         """Stop a reply (it is saved as stopped), keep the draft, then leave."""

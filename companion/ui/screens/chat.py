@@ -34,6 +34,11 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+n", "new_conversation", "New conversation", id="new_conversation"),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="toggle_sidebar"),
         Binding("ctrl+o", "models", "Models", id="models"),
+        Binding("ctrl+j", "journal", "Journal", id="journal"),
+        Binding("ctrl+y,f3", "memories", "Memories", id="memories"),
+        # priority: the composer (Input) binds ctrl+e; hidden: priority keys would lead the
+        # footer, which is full at 100 columns (the palette names it)
+        Binding("ctrl+e", "mood", "Mood", id="mood", priority=True, show=False),
         Binding("ctrl+q", "app.quit", "Quit", id="quit"),
     ]
 
@@ -224,6 +229,24 @@ class ChatScreen(Screen[None]):
 
         self.save_draft()
         self.app.push_screen(ModelsScreen())
+
+    def action_journal(self) -> None:
+        """Writing for oneself: entries get no reply."""
+        from companion.ui.screens.journal import JournalScreen
+
+        self.save_draft()
+        self.app.push_screen(JournalScreen())
+
+    def action_memories(self) -> None:
+        from companion.ui.screens.memories import MemoriesScreen
+
+        self.save_draft()
+        self.app.push_screen(MemoriesScreen())
+
+    def action_mood(self) -> None:
+        from companion.ui.screens.mood import MoodScreen
+
+        self.app.push_screen(MoodScreen())
 
     async def on_sidebar_open(self, event: Sidebar.Open) -> None:
         if self.replying:

@@ -1,0 +1,113 @@
+"""A mood check-in that costs one keystroke: 1 to 5, then an optional word.
+
+Kept small on purpose so it is cheap to do often; it is recorded with the conversation
+open at the time, so a mood can later be read beside what was said. The Moods tab of
+the memory screen (MoodPane, here beside the check-in) lists them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Static
+
+from companion.domain import Mood
+from companion.errors import CompanionError
+from companion.memory import entries
+from companion.ui.screens.journal import local_time
+from companion.ui.widgets.table_pane import TablePane, buttons
+
+SCORE_WORDS = {1: "very low", 2: "low", 3: "okay", 4: "good", 5: "very good"}
+QUESTION = "How are you feeling? Press 1 (very low) to 5 (very good); Esc closes."
+
+
+def mood_label(score: int) -> str:
+    return f"{score} · {SCORE_WORDS.get(score, '?')}"
+
+
+class MoodScreen(ModalScreen[Mood | None]):
+    """Dismisses with the stored Mood, or None when the person skipped it."""
+
+    BINDINGS = [
+        Binding("escape", "skip", "Skip", id="mood_skip"),
+        Binding("enter", "save", "Save", id="mood_save"),
+        *(Binding(str(n), f"score({n})", str(n), id=f"mood_{n}", show=False)
+          for n in SCORE_WORDS),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.score: int | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="mood-box"):
+            yield Static(QUESTION, id="mood-question")
+            with Horizontal(id="mood-scores"):
+                for n, word in SCORE_WORDS.items():
+                    button = Button(f"{n} {word}", id=f"mood-{n}", name=str(n))
+                    button.can_focus = False  # digits and Enter belong to the screen
+                    yield button
+            yield Input(placeholder="A word for it (optional); Enter saves", id="mood-word",
+                        disabled=True)
+            yield Static("", id="mood-message", markup=False)
+
+    @on(Button.Pressed, "#mood-scores Button")
+    def _clicked(self, event: Button.Pressed) -> None:
+        self.action_score(int(str(event.button.name)))
+
+    def action_score(self, score: int) -> None:
+        self.score = score
+        for button in self.query("#mood-scores Button"):
+            button.set_class(button.name == str(score), "-chosen")
+        self.query_one("#mood-question", Static).update(
+            f"Mood {mood_label(score)}. A word for it? Enter saves; Esc closes without saving.")
+        word = self.query_one("#mood-word", Input)
+        word.disabled = False
+        word.focus()
+
+    @on(Input.Submitted, "#mood-word")
+    def action_save(self) -> None:
+        if self.score is None:
+            self.query_one("#mood-message", Static).update("Press a number from 1 to 5 first.")
+            return
+        app: Any = self.app
+        conversation_id = app.session.conversation_id if app.session is not None else None
+        try:
+            score = entries.parse_score(self.score)
+            note = entries.clean_note(self.query_one("#mood-word", Input).value.strip())
+        except CompanionError as exc:
+            self.query_one("#mood-message", Static).update(str(exc))
+            return
+        with app.vault.lock:
+            mood: Mood = app.vault.moods.add(score, note, conversation_id)
+        app.notify(f"Mood saved: {mood_label(mood.score)}" + (f", {note}" if note else "."),
+                   timeout=4, markup=False)
+        self.dismiss(mood)
+
+    def action_skip(self) -> None:
+        self.dismiss(None)
+
+
+class MoodPane(TablePane):
+    """Past check-ins, newest first; n starts another."""
+
+    BINDINGS = [Binding("n", "check_in", "Check in", id="mood_check_in")]
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="mood-table", cursor_type="row", zebra_stripes=True)
+        yield buttons(("check_in", "Check in"))
+
+    def on_mount(self) -> None:
+        self.table.add_columns("when", "mood", "word")
+
+    def refresh_rows(self) -> None:
+        self.fill([(str(m.id), (local_time(m.created_at), mood_label(m.score), m.note))
+                   for m in entries.moods(self.vault)])
+
+    def action_check_in(self) -> None:
+        self.app.push_screen(MoodScreen(), lambda _mood: self.refresh_rows())
