@@ -25,6 +25,7 @@ from companion.errors import CompanionError, ModelError, PinMismatch
 from companion.logs import log_unexpected
 from companion.paths import Paths
 from companion.session import Session
+from companion.ui.background import MemoryWork
 from companion.ui.screens.chat import ChatScreen
 from companion.ui.screens.unlock import UnlockScreen
 from companion.ui.themes import DEFAULT_THEME, builtin_dir, load_themes
@@ -70,6 +71,7 @@ class CompanionApp(App[None]):
         self._passphrase = passphrase
         self._engine_loader = engine_loader
         self._overrides = overrides or {}
+        self.memory_work = MemoryWork(self)
         self.vault: Vault | None = None
         self.session: Session | None = None
         self.engine_state = "none"  # none | loading | ready | failed
@@ -122,6 +124,7 @@ class CompanionApp(App[None]):
         self.vault = vault
         self.session = Session(vault, self.settings)
         await self.push_screen(ChatScreen(self.session))
+        self.memory_work.start()
         self._start_model()
 
     # the model ------------------------------------------------------------------------
@@ -190,6 +193,7 @@ class CompanionApp(App[None]):
                 for notice in loaded.notices:
                     self.notify(notice, timeout=12)
             await screen.model_ready()
+        self.memory_work.model_ready()
 
     async def _model_failed(self, text: str) -> None:
         self.engine_state = "failed"
@@ -259,6 +263,7 @@ class CompanionApp(App[None]):
     async def action_quit(self) -> None:
         """Stop a reply (it is saved as stopped), keep the draft, then leave."""
         screen = self._chat()
+        self.memory_work.stop()  # unfinished summaries resume at the next start
         if screen is not None:
             screen.action_stop()
             screen.save_draft()

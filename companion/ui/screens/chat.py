@@ -217,6 +217,7 @@ class ChatScreen(Screen[None]):
         self.session.start_blank()
         self.notice("")
         await self.show_conversation()
+        self.app.memory_work.left_conversation()  # type: ignore[attr-defined]
         self.query_one("#composer", Input).focus()
 
     def action_toggle_sidebar(self) -> None:
@@ -255,4 +256,5 @@ class ChatScreen(Screen[None]):
         if event.conversation_id != self.session.conversation_id:
             self.session.open_conversation(event.conversation_id)
             await self.show_conversation()
+            self.app.memory_work.left_conversation()  # type: ignore[attr-defined]
         self.query_one("#composer", Input).focus()
