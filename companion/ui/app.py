@@ -259,6 +259,8 @@ class CompanionApp(App[None]):
                                 "review, commitments and moods (Ctrl+Y)", screen.action_memories)
             yield SystemCommand("Mood check-in", "How are you feeling, 1 to 5 (Ctrl+E)",
                                 screen.action_mood)
+            yield SystemCommand("Why did you say that?", "What was recalled for the latest "
+                                "reply (F2)", screen.action_why)
 
     async def action_quit(self) -> None:
         """Stop a reply (it is saved as stopped), keep the draft, then leave."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -39,6 +40,7 @@ class ChatScreen(Screen[None]):
         # priority: the composer (Input) binds ctrl+e; hidden: priority keys would lead the
         # footer, which is full at 100 columns (the palette names it)
         Binding("ctrl+e", "mood", "Mood", id="mood", priority=True, show=False),
+        Binding("f2", "why", "Why?", id="why", show=False),
         Binding("ctrl+q", "app.quit", "Quit", id="quit"),
     ]
 
@@ -94,7 +96,8 @@ class ChatScreen(Screen[None]):
         self.query_one(Sidebar).show(self.session.conversations(), self.session.conversation_id)
 
     def notice(self, text: str) -> None:
-        self.query_one("#notice", Static).update(text)
+        """Notices may quote the person's words or a model's, so never as markup."""
+        self.query_one("#notice", Static).update(Text(text))
 
     @property
     def status(self) -> StatusBar:
@@ -243,6 +246,25 @@ class ChatScreen(Screen[None]):
 
         self.save_draft()
         self.app.push_screen(MemoriesScreen())
+
+    def action_why(self) -> None:
+        """"Why did you say that?": what was recalled for the latest reply, and from where."""
+        from companion.memory.recall import explain
+
+        replies = [m for m in self.session.messages() if m.role == "assistant"]
+        if not replies:
+            self.notice("There is no reply here yet to explain.")
+            return
+        items = explain(self.session.vault, replies[-1].id)
+        if not items:
+            self.notice("Nothing was recalled for the latest reply; it came from this "
+                        "conversation alone.")
+            return
+        lines = ["For the latest reply the companion recalled:"]
+        for kind, item_id, _score, text in items:
+            shown = " ".join(text.split())[:100] if text is not None else "(since forgotten)"
+            lines.append(f"• {kind} #{item_id}: {shown}")
+        self.notice("\n".join(lines))
 
     def action_mood(self) -> None:
         from companion.ui.screens.mood import MoodScreen
