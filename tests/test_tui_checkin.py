@@ -55,3 +55,32 @@ async def test_a_due_commitment_opens_the_session_and_the_answer_is_kept(
         assert f"memory #{ana.id}" in shown
         assert "[bold]paints[/bold]" in shown  # quoted as typed, never as markup
         await pilot.press("ctrl+q")
+
+
+async def test_deleting_a_conversation_from_the_app(home: Path) -> None:
+    vault = _vault(home)
+    kept = vault.conversations.create()
+    vault.conversations.add_message(kept.id, "user", "a conversation to keep")
+    gone = vault.conversations.create()
+    message = vault.conversations.add_message(gone.id, "user", "my secret about the garden")
+    learned = vault.memories.add("fact", "has a garden", source_kind="message",
+                                 source_id=message.id, conversation_id=gone.id)
+    vault.state.set("current_conversation", str(gone.id))
+    vault.close()
+    app = CompanionApp(paths.resolve(home), Settings(), passphrase=PASSPHRASE)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.session is not None and
+                       app.session.conversation_id == gone.id)
+        app.screen.action_delete_conversation()
+        await pilot.pause()
+        await pilot.click("#confirm-no")  # "keep it" keeps it
+        await pilot.pause()
+        assert app.vault.conversations.get(gone.id) is not None
+        app.screen.action_delete_conversation()
+        await pilot.pause()
+        await pilot.click("#confirm-yes")
+        await wait_for(pilot, lambda: app.vault.conversations.get(gone.id) is None)
+        assert app.vault.memories.get(learned.id) is None
+        assert app.vault.conversations.get(kept.id) is not None
+        assert app.session.conversation_id is None
+        await pilot.press("ctrl+q")

@@ -261,6 +261,8 @@ class CompanionApp(App[None]):
                                 screen.action_mood)
             yield SystemCommand("Why did you say that?", "What was recalled for the latest "
                                 "reply (F2)", screen.action_why)
+            yield SystemCommand("Delete this conversation", "With everything learned from it "
+                                "(asks first)", screen.action_delete_conversation)
 
     async def action_quit(self) -> None:
         """Stop a reply (it is saved as stopped), keep the draft, then leave."""

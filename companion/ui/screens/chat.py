@@ -266,6 +266,35 @@ class ChatScreen(Screen[None]):
             lines.append(f"• {kind} #{item_id}: {shown}")
         self.notice("\n".join(lines))
 
+    def action_delete_conversation(self) -> None:
+        """Delete the open conversation and all that was learned from it, after a yes."""
+        from companion.ui.widgets.jobs import Confirm
+
+        conversation_id = self.session.conversation_id
+        if conversation_id is None or self.replying:
+            self.notice("Open a conversation (and let any reply finish) to delete it.")
+            return
+        count = len(self.session.messages())
+        question = (f"Delete this conversation ({count} messages) and everything the companion "
+                    "learned from it: its summary, memories and proposed commitments? This "
+                    "cannot be undone.")
+
+        async def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            from companion.forget import forget_conversation
+
+            with self.session.vault.lock:
+                gone = forget_conversation(self.session.vault, conversation_id)
+                self.session.vault.checkpoint()
+            self.session.start_blank()
+            await self.show_conversation()
+            self.refresh_sidebar()
+            self.notice(f"Deleted the conversation, {gone.memories} memories and "
+                        f"{gone.summaries} summary learned from it.")
+
+        self.app.push_screen(Confirm(question, "Delete it", "Keep it"), answered)
+
     def action_mood(self) -> None:
         from companion.ui.screens.mood import MoodScreen
 
