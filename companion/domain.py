@@ -59,6 +59,8 @@ class Message:
     created_at: str
     stopped: bool = False
     provenance: Provenance | None = None
+    speaker: str | None = None
+    """Who spoke, when it is not the companion's own voice: a Room voice or a rehearsal role."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class Conversation:
     created_at: str
     updated_at: str
     message_count: int = 0
+    mode: str = "listen"
 
 
 @dataclass(frozen=True)

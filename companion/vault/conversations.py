@@ -35,7 +35,7 @@ class Conversations:
     def get(self, conversation_id: int) -> Conversation | None:
         row = self._conn.execute(
             "SELECT c.id, c.title, c.created_at, c.updated_at,"
-            " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)"
+            " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.mode"
             " FROM conversations c WHERE c.id = ?",
             (conversation_id,),
         ).fetchone()
@@ -45,7 +45,7 @@ class Conversations:
         """Newest activity first, the order a person looks for them in."""
         rows = self._conn.execute(
             "SELECT c.id, c.title, c.created_at, c.updated_at,"
-            " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)"
+            " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.mode"
             " FROM conversations c ORDER BY c.updated_at DESC, c.id DESC"
         ).fetchall()
         return [Conversation(*row) for row in rows]
@@ -62,6 +62,7 @@ class Conversations:
         *,
         stopped: bool = False,
         provenance: Provenance | None = None,
+        speaker: str | None = None,
     ) -> Message:
         """Store one message durably before returning (synchronous=FULL commit)."""
         now = _now()
@@ -69,8 +70,8 @@ class Conversations:
         with transaction(self._conn):
             cur = self._conn.execute(
                 "INSERT INTO messages (conversation_id, role, content, created_at, stopped,"
-                " provenance) VALUES (?, ?, ?, ?, ?, ?)",
-                (conversation_id, role, content, now, int(stopped), prov),
+                " provenance, speaker) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, role, content, now, int(stopped), prov, speaker),
             )
             self._conn.execute(
                 "UPDATE conversations SET updated_at = ?,"
@@ -86,6 +87,7 @@ class Conversations:
             created_at=now,
             stopped=stopped,
             provenance=provenance,
+            speaker=speaker,
         )
 
     def message(self, message_id: int) -> Message | None:
@@ -97,8 +99,8 @@ class Conversations:
 
     def messages(self, conversation_id: int) -> list[Message]:
         rows = self._conn.execute(
-            "SELECT id, conversation_id, role, content, created_at, stopped, provenance"
-            " FROM messages WHERE conversation_id = ? ORDER BY id",
+            "SELECT id, conversation_id, role, content, created_at, stopped, provenance,"
+            " speaker FROM messages WHERE conversation_id = ? ORDER BY id",
             (conversation_id,),
         ).fetchall()
         return [
@@ -110,6 +112,30 @@ class Conversations:
                 created_at=row[4],
                 stopped=bool(row[5]),
                 provenance=Provenance.from_dict(json.loads(row[6])) if row[6] else None,
+                speaker=row[7],
             )
             for row in rows
         ]
+
+    def mode(self, conversation_id: int) -> tuple[str, dict[str, object]]:
+        row = self._conn.execute("SELECT mode, mode_state FROM conversations WHERE id = ?",
+                                 (conversation_id,)).fetchone()
+        return ("listen", {}) if row is None else (str(row[0]), json.loads(row[1]))
+
+    def set_mode(self, conversation_id: int, mode: str,
+                 state: dict[str, object] | None = None) -> None:
+        with transaction(self._conn):
+            self._conn.execute("UPDATE conversations SET mode = ?, mode_state = ? WHERE id = ?",
+                               (mode, json.dumps(state or {}), conversation_id))
+
+    def edit_message(self, message_id: int, content: str) -> bool:
+        with transaction(self._conn):
+            cur = self._conn.execute("UPDATE messages SET content = ? WHERE id = ?",
+                                     (content, message_id))
+        return bool(cur.rowcount)
+
+    def delete_message(self, message_id: int) -> bool:
+        """Gone for real: secure_delete is on; the caller checkpoints the WAL."""
+        with transaction(self._conn):
+            cur = self._conn.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+        return bool(cur.rowcount)

@@ -137,6 +137,40 @@ MIGRATIONS: list[tuple[str, ...]] = [
              DELETE FROM search WHERE rowid = old.id * 4 + 3;
            END""",
     ),
+    # 4: care: a mode per conversation (with its state: rehearsal role, room voices,
+    # exercise), who spoke each message, the safety plan, trusted contacts, exercise
+    # progress and time spent (for boundaries the person sets).
+    (
+        "ALTER TABLE conversations ADD COLUMN mode TEXT NOT NULL DEFAULT 'listen'",
+        "ALTER TABLE conversations ADD COLUMN mode_state TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE messages ADD COLUMN speaker TEXT",
+        """CREATE TABLE safety_plan (
+            section TEXT PRIMARY KEY,
+            content TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            how TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE exercise_progress (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER REFERENCES conversations(id) ON DELETE CASCADE,
+            exercise TEXT NOT NULL,
+            step INTEGER NOT NULL DEFAULT 0,
+            answers TEXT NOT NULL DEFAULT '[]',
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            finished_at TEXT
+        )""",
+        """CREATE TABLE usage (
+            day TEXT PRIMARY KEY,
+            seconds REAL NOT NULL DEFAULT 0
+        )""",
+    ),
 ]
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from companion.errors import VaultDamaged
 from companion.vault import keys
+from companion.vault.care import Contacts, Exercises, SafetyPlan, Usage
 from companion.vault.connection import Connection, open_database
 from companion.vault.conversations import Conversations
 from companion.vault.migrations import migrate
@@ -64,6 +65,10 @@ class Vault:
         self.moods = Moods(conn)
         self.recalls = Recalls(conn)
         self.search = Search(conn)
+        self.safety_plan = SafetyPlan(conn)
+        self.contacts = Contacts(conn)
+        self.exercises = Exercises(conn)
+        self.usage = Usage(conn)
 
     @classmethod
     def create(cls, db_path: Path, key_path: Path, passphrase: str,
