@@ -43,8 +43,41 @@ class Settings:
     """Extra words for the companion's system prompt; empty keeps the built-in one."""
 
     language: str = ""
-    """The language you write in (a code such as "es"); empty means the system's locale.
-    Used to recommend a model that speaks it."""
+    """The language you write in and want replies in (a code such as "es"); empty means
+    the system's locale. Also picks the recommended model."""
+
+    country: str = ""
+    """Your country or region (ISO code such as "BR"), for the crisis lines shown to you."""
+
+    persona_name: str = "companion"
+    """Which persona speaks: a built-in one or a TOML file in the config folder's personas/."""
+
+    style: str = ""
+    """How you like replies, in your words ("short and gentle", "direct")."""
+
+    mode: str = "listen"
+    """The mode new conversations start in: listen, journal, coach, rehearse, room, exercise."""
+
+    listen_max_tokens: int = 160
+    """The reply length cap in Listen mode, so it listens more than it talks."""
+
+    journal_acknowledge: bool = False
+    """In Journal mode, one short acknowledgement instead of no reply at all."""
+
+    crisis_model_check: bool = False
+    """Ask the local model about borderline messages the word list is unsure of."""
+
+    nudge_minutes: float = 0
+    """After this many minutes in one session, a gentle suggestion to take a break (0: off)."""
+
+    daily_limit_minutes: float = 0
+    """A soft daily limit; past it the app suggests a pause and waits a moment (0: off)."""
+
+    cooldown_minutes: float = 10
+    """How long the pause after the daily limit lasts before replies resume."""
+
+    quiet_hours: str = ""
+    """Hours when the app suggests rest instead of talking, such as "23:00-06:00" (empty: off)."""
 
     auto_accept: bool = False
     """Keep the memories and commitments the model proposes without asking first."""
