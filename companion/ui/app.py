@@ -261,6 +261,11 @@ class CompanionApp(App[None]):
                                 screen.action_mood)
             yield SystemCommand("Why did you say that?", "What was recalled for the latest "
                                 "reply (F2)", screen.action_why)
+            yield SystemCommand("Safety plan", "Your plan for hard moments and the people you "
+                                "trust (F5)", screen.action_safety_plan)
+            yield SystemCommand("Support", "Show or hide your safety plan, trusted contacts "
+                                "and crisis lines beside the chat (F9)",
+                                screen.action_toggle_support)
             yield SystemCommand("Delete this conversation", "With everything learned from it "
                                 "(asks first)", screen.action_delete_conversation)
 

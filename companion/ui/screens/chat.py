@@ -41,6 +41,9 @@ class ChatScreen(Screen[None]):
         # footer, which is full at 100 columns (the palette names it)
         Binding("ctrl+e", "mood", "Mood", id="mood", priority=True, show=False),
         Binding("f2", "why", "Why?", id="why", show=False),
+        # crisis support (widgets/support_panel.py); named in the palette
+        Binding("f5", "safety_plan", "Safety plan", id="safety_plan", show=False),
+        Binding("f9", "toggle_support", "Support", id="toggle_support", show=False),
         Binding("ctrl+q", "app.quit", "Quit", id="quit"),
     ]
 
@@ -294,6 +297,20 @@ class ChatScreen(Screen[None]):
                         f"{gone.summaries} summary learned from it.")
 
         self.app.push_screen(Confirm(question, "Delete it", "Keep it"), answered)
+
+    def action_safety_plan(self) -> None:
+        """The safety plan and trusted contacts, shown in the support panel."""
+        from companion.ui.screens.safety_plan import SafetyPlanScreen
+        from companion.ui.widgets.support_panel import refresh_support
+
+        self.save_draft()
+        self.app.push_screen(SafetyPlanScreen(), lambda _: refresh_support(self))
+
+    def action_toggle_support(self) -> None:
+        """Show or put away the support panel; it never takes focus from the composer."""
+        from companion.ui.widgets.support_panel import toggle_support
+
+        toggle_support(self)
 
     def action_mood(self) -> None:
         from companion.ui.screens.mood import MoodScreen
