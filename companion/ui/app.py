@@ -12,13 +12,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from companion.care.boundaries import Clock, SystemClock
 from companion.config import Settings
 from companion.engine.base import ChatEngine
 from companion.errors import CompanionError, ModelError, PinMismatch
@@ -28,6 +29,7 @@ from companion.session import Session
 from companion.ui.background import MemoryWork
 from companion.ui.screens.chat import ChatScreen
 from companion.ui.screens.unlock import UnlockScreen
+from companion.ui.screens.usage import BoundaryWatch
 from companion.ui.themes import DEFAULT_THEME, builtin_dir, load_themes
 from companion.vault import Vault
 
@@ -64,6 +66,7 @@ class CompanionApp(App[None]):
         passphrase: str | None = None,
         engine_loader: EngineLoader | None = None,
         overrides: dict[str, Any] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         super().__init__()
         self.paths = paths
@@ -72,6 +75,9 @@ class CompanionApp(App[None]):
         self._engine_loader = engine_loader
         self._overrides = overrides or {}
         self.memory_work = MemoryWork(self)
+        self.clock: Clock = clock or SystemClock()
+        """Where boundaries read the time; tests put a FakeClock here."""
+        self.boundary_watch = BoundaryWatch(self)
         self.vault: Vault | None = None
         self.session: Session | None = None
         self.engine_state = "none"  # none | loading | ready | failed
@@ -123,6 +129,7 @@ class CompanionApp(App[None]):
             return
         self.vault = vault
         self.session = Session(vault, self.settings)
+        self.boundary_watch.start(vault)
         await self.push_screen(ChatScreen(self.session))
         self.memory_work.start()
         self._start_model()
@@ -268,11 +275,21 @@ class CompanionApp(App[None]):
                                 screen.action_toggle_support)
             yield SystemCommand("Delete this conversation", "With everything learned from it "
                                 "(asks first)", screen.action_delete_conversation)
+            yield SystemCommand("Edit last message", "Change your last message and ask again "
+                                "(F4; Esc leaves it)", screen.action_edit_last)
+            yield SystemCommand("Delete a message", "The chosen message, or the last one "
+                                "(F8; asks first)", screen.action_delete_message)
+            yield SystemCommand("Time spent", "Time per day for the last four weeks, and your "
+                                "boundaries (Ctrl+T)", screen.action_usage)
+            if screen.held_reply:
+                yield SystemCommand("Continue anyway", "Let the held reply come now (Ctrl+G)",
+                                    screen.action_continue_anyway)
 
     async def action_quit(self) -> None:
         """Stop a reply (it is saved as stopped), keep the draft, then leave."""
         screen = self._chat()
         self.memory_work.stop()  # unfinished summaries resume at the next start
+        self.boundary_watch.flush()  # the last stretch of time spent
         if screen is not None:
             screen.action_stop()
             screen.save_draft()
@@ -280,6 +297,11 @@ class CompanionApp(App[None]):
             if replies:
                 await self.workers.wait_for_complete(replies)
         self.exit()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)) and not event.is_forwarded:
+            self.boundary_watch.activity()  # time spent counts only while someone is here
+        await super().on_event(event)
 
     def on_unmount(self) -> None:
         if self.vault is not None:

@@ -22,6 +22,7 @@ from textual.widgets import Footer, Input, Markdown, Static
 from companion.errors import CompanionError
 from companion.logs import log_unexpected
 from companion.session import Reply, Session
+from companion.ui.screens.agency import ChatAgency
 from companion.ui.widgets.message import MessageView
 from companion.ui.widgets.sidebar import Sidebar
 from companion.ui.widgets.status_bar import StatusBar
@@ -29,7 +30,7 @@ from companion.ui.widgets.status_bar import StatusBar
 DRAFT_SAVE_DELAY = 0.8
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(ChatAgency, Screen[None]):
     BINDINGS = [
         Binding("escape", "stop", "Stop reply", id="stop"),
         Binding("ctrl+n", "new_conversation", "New conversation", id="new_conversation"),
@@ -41,6 +42,12 @@ class ChatScreen(Screen[None]):
         # footer, which is full at 100 columns (the palette names it)
         Binding("ctrl+e", "mood", "Mood", id="mood", priority=True, show=False),
         Binding("f2", "why", "Why?", id="why", show=False),
+        # agency and boundaries (screens/agency.py)
+        Binding("f4", "edit_last", "Edit last", id="edit_last", show=False),
+        Binding("f8", "delete_message", "Delete message", id="delete_message", show=False),
+        Binding("ctrl+g", "continue_anyway", "Continue anyway", id="continue_anyway",
+                show=False),
+        Binding("ctrl+t", "usage", "Time spent", id="usage", show=False),
         # crisis support (widgets/support_panel.py); named in the palette
         Binding("f5", "safety_plan", "Safety plan", id="safety_plan", show=False),
         Binding("f9", "toggle_support", "Support", id="toggle_support", show=False),
@@ -125,6 +132,9 @@ class ChatScreen(Screen[None]):
         text = composer.value
         if not text.strip():
             return
+        if self.editing is not None:
+            await self.finish_edit(text)
+            return
         if self.replying:
             self.notify("A reply is still coming; press Esc to stop it first.", timeout=4)
             return
@@ -152,7 +162,10 @@ class ChatScreen(Screen[None]):
             self.notice("Your message is saved, but no model is loaded, so there is no reply. "
                         "Start companion with --model PATH to a .gguf file.")
             return
-        self.notice("")
+        decision = self.before_reply()  # the person's boundaries; never holds a crisis
+        if decision.hold:
+            return
+        self.notice(decision.notice or "")
         view = MessageView("assistant")
         box = self.query_one("#messages", VerticalScroll)
         await box.mount(view)
@@ -192,6 +205,7 @@ class ChatScreen(Screen[None]):
         await self._finish_stream()
         if self._streaming is not None:
             self._streaming.mark_stopped(event.reply.stopped)
+            self._streaming.message_id = event.reply.message.id
             self._streaming = None
         self.status.show_speed(event.reply.stats.tokens_per_second)
         self.refresh_sidebar()
@@ -215,6 +229,8 @@ class ChatScreen(Screen[None]):
     def action_stop(self) -> None:
         if self.replying:
             self._cancel.set()
+        elif self.editing is not None:
+            self.cancel_edit()
 
     async def action_new_conversation(self) -> None:
         if self.replying:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Label, Markdown, Static
 
@@ -12,17 +13,29 @@ ROLE_LABELS = {"user": "You", "assistant": "Companion"}
 
 
 class MessageView(Vertical):
-    """User text is shown with markup off, so nothing they type is interpreted."""
+    """User text is shown with markup off, so nothing they type is interpreted.
 
-    def __init__(self, role: str, content: str = "", *, stopped: bool = False) -> None:
+    Focusable (Tab, a click), so the person can pick a message to delete or edit.
+    """
+
+    can_focus = True
+    BINDINGS = [
+        Binding("delete,d", "screen.delete_message", "Delete", id="message_delete"),
+        Binding("e", "screen.edit_last", "Edit (your last)", id="message_edit"),
+    ]
+
+    def __init__(self, role: str, content: str = "", *, stopped: bool = False,
+                 message_id: int | None = None) -> None:
         super().__init__(classes=f"message {role}")
         self.role = role
         self.content = content
         self.stopped = stopped
+        self.message_id = message_id
 
     @classmethod
     def of(cls, message: Message) -> MessageView:
-        return cls(message.role, message.content, stopped=message.stopped)
+        return cls(message.role, message.content, stopped=message.stopped,
+                   message_id=message.id)
 
     def compose(self) -> ComposeResult:
         yield Label(ROLE_LABELS.get(self.role, self.role), classes="role")
