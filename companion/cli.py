@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from companion import __version__, cli_data, cli_memory, cli_models, cli_recall
+from companion.care.modes import MODES
 from companion.errors import CompanionError, UsageError
 
 if TYPE_CHECKING:  # heavy-ish imports stay out of `companion --help`
     from companion.config import Settings
+    from companion.memory.checkin import CheckIn
     from companion.paths import Paths
+    from companion.session import Reply, Session
     from companion.vault import Vault
 
 
@@ -48,9 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     say = sub.add_parser("say", help="answer one message without the TUI")
-    say.add_argument("text", metavar="TEXT", help="the message; - reads it from stdin")
+    say.add_argument("text", metavar="TEXT", nargs="?",
+                     help="the message; - reads it from stdin (optional with --end or "
+                          "--exercise)")
     say.add_argument("--new", action="store_true", help="start a new conversation")
     say.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    say.add_argument("--mode", choices=MODES, help="switch the conversation to this mode "
+                     "first (it stays in it)")
+    say.add_argument("--role", metavar="NAME", help="rehearse: who the companion plays")
+    say.add_argument("--scene", metavar="TEXT", default="",
+                     help="rehearse: what they are like and what the conversation is about")
+    say.add_argument("--voices", metavar="A,B,C",
+                     help="room: two to four voices, separated by commas")
+    say.add_argument("--exercise", metavar="ID", help="exercise: start (or resume) this one")
+    say.add_argument("--end", action="store_true",
+                     help="rehearse: end the rehearsal with a short debrief")
 
     where = sub.add_parser("paths", help="show where companion keeps its files")
     where.add_argument("--json", action="store_true", help="print JSON")
@@ -132,21 +147,88 @@ def _read_message(text: str) -> str:
         raise UsageError("The message on stdin is not valid UTF-8; nothing was saved.") from None
 
 
+def _mode_request(args: argparse.Namespace) -> tuple[str, dict[str, object] | None] | None:
+    """The mode (and its setup) asked for on the command line, if any."""
+    mode = args.mode
+    if mode is None and (args.role or args.voices or args.exercise):
+        mode = "rehearse" if args.role else "room" if args.voices else "exercise"
+    if mode is None:
+        return None
+    if mode == "rehearse" and args.role:
+        return mode, {"role": args.role, "scene": args.scene}
+    if mode == "room" and args.voices:
+        return mode, {"voices": args.voices.split(",")}
+    if mode == "exercise" and args.exercise:
+        return mode, {"exercise": args.exercise}
+    return mode, None
+
+
+def _say_json(session: Session, reply: Reply, check_in: CheckIn | None) -> dict[str, object]:
+    message = reply.message
+    labelled = [f"{m.speaker}: {m.content}" if m.speaker else m.content for m in reply.parts]
+    status = reply.exercise or session.exercise_status()
+    out: dict[str, object] = {
+        "conversation_id": session.conversation_id,
+        "message_id": message.id if message else None,
+        "reply": "\n\n".join(labelled),
+        "stopped": reply.stopped,
+        "provenance": message.provenance.as_dict() if message and message.provenance else None,
+        "recalled": [{"kind": r.kind, "id": r.item_id, "source": r.source,
+                      "score": r.score} for r in reply.recalled],
+        "check_in": {"commitment_id": check_in.commitment.id,
+                     "message_id": check_in.message.id,
+                     "text": check_in.message.content} if check_in else None,
+        "stats": {
+            "prompt_tokens": reply.stats.prompt_tokens,
+            "evaluated_tokens": reply.stats.evaluated_tokens,
+            "generated_tokens": reply.stats.generated_tokens,
+            "first_token_s": round(reply.stats.first_token_s, 4),
+            "tokens_per_second": round(reply.stats.tokens_per_second, 2),
+        },
+        "mode": reply.mode,
+        "mode_now": session.mode().name,
+        "model_calls": reply.model_calls
+        + (1 if check_in is not None and session.engine is not None else 0),
+        "speaker": message.speaker if message else None,
+        "messages": [{"id": m.id, "speaker": m.speaker, "text": m.content}
+                     for m in reply.parts],
+    }
+    if reply.mode == "room":
+        out["voices"] = [{"voice": m.speaker, "text": m.content} for m in reply.parts]
+    if reply.mode == "coach":
+        out["steps"] = list(reply.steps) or session.proposed_steps()
+    if reply.commitments:
+        out["commitments"] = [{"id": c.id, "text": c.content, "due": c.due}
+                              for c in reply.commitments]
+    if status is not None:
+        out["exercise"] = {"id": status.exercise.id, "title": status.exercise.title,
+                           "step": status.step + 1, "steps": len(status.exercise.steps),
+                           "finished": status.finished}
+    return out
+
+
 def cmd_say(args: argparse.Namespace) -> int:
     from companion import pinning
     from companion.session import Session
 
     where, settings = settings_for(args)
-    text = _read_message(args.text)
-    if not text.strip():
+    text = _read_message(args.text) if args.text is not None else None
+    if text is None and not (args.end or args.exercise):
+        raise UsageError("Give the message to send, or - to read it from stdin.")
+    if text is not None and not text.strip():
         raise UsageError("There is nothing to send; the message is empty.")
+    requested = _mode_request(args)
     vault = open_vault(args, where)
     try:
         session = Session(vault, settings)
         starting = args.new or session.conversation_id is None
         if args.new:
             session.start_blank()
-        if not starting:
+        if requested is not None:
+            session.set_mode(*requested)
+        if args.end and session.mode().name != "rehearse":
+            raise UsageError("There is no rehearsal going on in this conversation to end.")
+        if not starting and text is not None:
             session.add_user_message(text)
         try:
             loaded = pinning.load(where, vault, settings, cli_model=args.model,
@@ -159,21 +241,32 @@ def cmd_say(args: argparse.Namespace) -> int:
             # A new conversation opens with a check-in on a commitment that fell due.
             check_in = session.check_in() if starting else None
         finally:
-            if starting:  # whatever happened above, the words are saved
+            if starting and text is not None:  # whatever happened above, the words are saved
                 session.add_user_message(text)
         if check_in is not None and not args.json:
             print(check_in.message.content + "\n")
-        if loaded is None:
+        if loaded is None and not (args.end or args.exercise) and session.needs_model():
             raise _no_model()
         cancel = threading.Event()
+        started = [False]
 
         def show(piece: str) -> None:
             if not args.json:
                 sys.stdout.write(piece)
                 sys.stdout.flush()
 
+        def part(speaker: str | None, _colour: str | None) -> None:
+            """Room voices and rehearsal roles are labelled; parts are a blank line apart."""
+            show(("\n\n" if started[0] else "") + (f"[{speaker}] " if speaker else ""))
+            started[0] = True
+
         try:
-            reply = session.reply(show, cancel)
+            if args.end:
+                reply = session.end_rehearsal(show, cancel, part)
+            elif text is None:
+                reply = session.start_exercise(args.exercise, show, cancel, part)
+            else:
+                reply = session.reply(show, cancel, part)
         except KeyboardInterrupt:
             if not args.json:
                 sys.stdout.write("\n")
@@ -181,27 +274,8 @@ def cmd_say(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 130
         if args.json:
-            print(json.dumps({
-                "conversation_id": session.conversation_id,
-                "message_id": reply.message.id,
-                "reply": reply.text,
-                "stopped": reply.stopped,
-                "provenance": reply.message.provenance.as_dict()
-                if reply.message.provenance else None,
-                "recalled": [{"kind": r.kind, "id": r.item_id, "source": r.source,
-                              "score": r.score} for r in reply.recalled],
-                "check_in": {"commitment_id": check_in.commitment.id,
-                             "message_id": check_in.message.id,
-                             "text": check_in.message.content} if check_in else None,
-                "stats": {
-                    "prompt_tokens": reply.stats.prompt_tokens,
-                    "evaluated_tokens": reply.stats.evaluated_tokens,
-                    "generated_tokens": reply.stats.generated_tokens,
-                    "first_token_s": round(reply.stats.first_token_s, 4),
-                    "tokens_per_second": round(reply.stats.tokens_per_second, 2),
-                },
-            }, ensure_ascii=False))
-        else:
+            print(json.dumps(_say_json(session, reply, check_in), ensure_ascii=False))
+        elif started[0]:
             sys.stdout.write("\n")
         return 0
     finally:

@@ -2,47 +2,33 @@
 
 The user's message is committed before the model sees it, so a crash, Ctrl+C or a
 kill during the reply never loses what they wrote; a reply cut short is kept and
-marked as stopped.
+marked as stopped. Each conversation has a mode (companion.care.modes); the answer
+in that mode is one of companion.flows, driven through a companion.turns.Turn.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any
 
+from companion import flows
+from companion.care import coach, exercises, modes
+from companion.care.modes import ModeState
 from companion.care.persona import system_prompt
 from companion.config import Settings
-from companion.domain import (
-    Conversation,
-    Message,
-    Provenance,
-    Recalled,
-    SamplingParams,
-    TurnStats,
-)
-from companion.engine import prompt
+from companion.domain import Conversation, Message, SamplingParams
 from companion.engine.base import ChatEngine
 from companion.errors import ModelError, UsageError
 from companion.memory import checkin
-from companion.memory.recall import recall
+from companion.turns import NO_MODEL, OnPart, OnText, Reply, Turn
 from companion.vault import Vault
 
 CURRENT_KEY = "current_conversation"
 DRAFT_KEY = "draft"
 
-
-@dataclass(frozen=True)
-class Reply:
-    message: Message
-    stopped: bool
-    stats: TurnStats
-    recalled: tuple[Recalled, ...] = ()
-
-    @property
-    def text(self) -> str:
-        return self.message.content
+__all__ = ["Reply", "Session"]
 
 
 class Session:
@@ -54,6 +40,8 @@ class Session:
         self.engine = engine
         self._system = system_prompt(settings.persona)
         self.conversation_id = self._initial_conversation()
+        # The mode the next new conversation starts in (chosen on a blank page).
+        self._blank_mode = ModeState(modes.default_mode(settings.mode))
         # One model, one job at a time: background consolidation yields to a reply.
         self._engine_lock = threading.Lock()
         self.background_cancel = threading.Event()
@@ -72,17 +60,25 @@ class Session:
         self.conversation_id = conversation_id
         self.vault.state.set(CURRENT_KEY, str(conversation_id))
 
-    def new_conversation(self) -> Conversation:
+    def _create_conversation(self) -> Conversation:
+        """A new conversation in the mode chosen for it (by default `settings.mode`)."""
         with self.vault.lock:
             conversation = self.vault.conversations.create()
+            mode, self._blank_mode = self._blank_mode, ModeState(
+                modes.default_mode(self.settings.mode))
+            self.vault.conversations.set_mode(conversation.id, mode.name, dict(mode.state))
             self._remember_current(conversation.id)
             return conversation
+
+    def new_conversation(self) -> Conversation:
+        return self._create_conversation()
 
     def start_blank(self) -> None:
         """A fresh page; the conversation is created with its first message, so empty
         ones never clutter the list."""
         with self.vault.lock:
             self.conversation_id = None
+            self._blank_mode = ModeState(modes.default_mode(self.settings.mode))
             self.vault.state.delete(CURRENT_KEY)
 
     def open_conversation(self, conversation_id: int) -> list[Message]:
@@ -125,7 +121,7 @@ class Session:
             raise UsageError("There is nothing to send; type a message first.")
         with self.vault.lock:
             if self.conversation_id is None:
-                self._remember_current(self.vault.conversations.create().id)
+                self._create_conversation()
             assert self.conversation_id is not None
             message = self.vault.conversations.add_message(self.conversation_id, "user", text)
             self.vault.state.delete(DRAFT_KEY)
@@ -136,66 +132,146 @@ class Session:
         seed = self.settings.seed
         return self.settings.sampling, seed if seed is not None else secrets.randbelow(2**31)
 
-    def reply(
-        self,
-        on_text: Callable[[str], None] | None = None,
-        cancel: threading.Event | None = None,
-    ) -> Reply:
-        """Stream the model's answer to the conversation so far and store it.
+    def reply(self, on_text: OnText | None = None, cancel: threading.Event | None = None,
+              on_part: OnPart | None = None) -> Reply:
+        """Answer the conversation so far in its mode, streaming through `on_text`.
 
-        Whatever was generated is stored even when the reply is cancelled or fails,
-        marked as stopped, with the same provenance as a finished one.
+        Whatever was generated is stored even when the answer is cancelled or fails,
+        marked as stopped, with the same provenance as a finished one. Journal mode
+        answers nothing and calls no model.
         """
-        engine = self.engine
-        if engine is None:
-            raise ModelError(
-                "No model is set, so your message is saved without a reply; "
-                "start companion with --model PATH to a .gguf file."
-            )
-        cancel = cancel or threading.Event()
-        self.background_cancel.set()
-        with self._engine_lock:
-            self.background_cancel.clear()
-            return self._reply(engine, on_text, cancel)
+        mode = self.mode()
+        if self.engine is None and modes.needs_model(mode.name):
+            raise ModelError(NO_MODEL)
+        return self._run(flows.FLOWS[mode.name], on_text, cancel, on_part)
 
-    def _reply(self, engine: ChatEngine, on_text: Callable[[str], None] | None,
-               cancel: threading.Event) -> Reply:
-        history = self.messages()
-        newest = history[-1].content if history and history[-1].role == "user" else ""
-        recalled = recall(self.vault, newest, skip_conversation=self.conversation_id,
-                          limit=self.settings.recall_items)
-        messages = prompt.build(self._system, history, [(r.source, r.text) for r in recalled])
-        params, seed = self.sampling()
-        provenance = Provenance(engine.model.sha256, engine.model.name, params, seed)
-        pieces: list[str] = []
+    def _run(self, flow: Callable[[Turn], None], on_text: OnText | None,
+             cancel: threading.Event | None, on_part: OnPart | None) -> Reply:
+        if self.conversation_id is None:
+            raise UsageError("There is nothing to answer yet; write a message first.")
+        turn = Turn(vault=self.vault, conversation_id=self.conversation_id, engine=self.engine,
+                    settings=self.settings, system=self._system, mode=self.mode(),
+                    sampling=self.sampling, lock=self._engine_lock,
+                    background_cancel=self.background_cancel, on_text=on_text,
+                    on_part=on_part, cancel=cancel)
         try:
-            for piece in engine.stream(messages, params, seed, cancel):
-                pieces.append(piece)
-                if on_text is not None:
-                    on_text(piece)
-        except BaseException:
-            if pieces:  # a failure before any text leaves no empty reply in the history
-                self._store_reply("".join(pieces), True, provenance, recalled)
-            raise
-        stopped = cancel.is_set()
-        message = self._store_reply("".join(pieces), stopped, provenance, recalled)
-        return Reply(message=message, stopped=stopped, stats=engine.last_stats,
-                     recalled=tuple(recalled))
+            flow(turn)
+        finally:
+            turn.release()
+        return turn.result()
 
-    def _store_reply(self, text: str, stopped: bool, provenance: Provenance | None,
-                     recalled: Sequence[Recalled] = ()) -> Message:
-        """Store the reply with what was recalled for it: "why did you say that?"."""
-        assert self.conversation_id is not None
+    # modes ----------------------------------------------------------------------------
+
+    def mode(self) -> ModeState:
+        """The open conversation's mode, or the one a new conversation will start in."""
+        if self.conversation_id is None:
+            return self._blank_mode
         with self.vault.lock:
-            message = self.vault.conversations.add_message(
-                self.conversation_id, "assistant", text, stopped=stopped, provenance=provenance
-            )
-            if recalled:
-                self.vault.recalls.record(message.id, [(r.kind, r.item_id, r.score)
-                                                       for r in recalled])
-                self.vault.memories.mark_used([r.item_id for r in recalled
-                                               if r.kind == "memory"])
-            return message
+            name, state = self.vault.conversations.mode(self.conversation_id)
+        return ModeState(modes.default_mode(name), state)
+
+    def set_mode(self, name: str, state: dict[str, Any] | None = None) -> ModeState:
+        """Switch the open conversation (or the blank page) to `name`.
+
+        Choosing the mode it is already in without new `state` keeps its setup (a coach
+        proposal waiting for a yes, the Room's voices). Exercise mode needs an exercise
+        (`{"exercise": id}`) unless this conversation has an unfinished one to resume.
+        """
+        name = modes.check(name)
+        current = self.mode()
+        if state is None and name == current.name:
+            return current
+        state = dict(state or {})
+        if name == "room" and "voices" in state:
+            state = modes.room_state([str(v.get("name", "")) if isinstance(v, dict) else str(v)
+                                      for v in state["voices"]])
+        if name == "rehearse" and state.get("role"):
+            state = modes.rehearse_state(str(state["role"]), str(state.get("scene", "")))
+        if name == "exercise":
+            state = self._exercise_state(state)
+            if current.name == "exercise" and current.state.get("exercise") == state["exercise"]:
+                return current  # already doing this one: keep its place
+        chosen = ModeState(name, state)
+        if self.conversation_id is None:
+            self._blank_mode = chosen
+        else:
+            with self.vault.lock:
+                self.vault.conversations.set_mode(self.conversation_id, name, state)
+        return chosen
+
+    def _exercise_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        wanted = state.get("exercise")
+        if isinstance(wanted, str):
+            return {"exercise": exercises.get(wanted).id}
+        if self.conversation_id is not None:
+            with self.vault.lock:
+                unfinished = self.vault.exercises.unfinished(self.conversation_id)
+            if unfinished:
+                return {"exercise": unfinished[-1].exercise}
+        raise UsageError("Choose an exercise to start, one of: "
+                         f"{', '.join(exercises.builtin())}.")
+
+    def needs_model(self) -> bool:
+        return modes.needs_model(self.mode().name)
+
+    def exercise_status(self) -> exercises.Status | None:
+        """Where the open conversation's exercise stands (saved after every answer)."""
+        mode = self.mode()
+        if mode.name != "exercise" or self.conversation_id is None:
+            return None
+        return exercises.status(self.vault, mode.state.get("progress"))
+
+    def exercise_waiting(self) -> bool:
+        """True when an exercise step should be put to the person but has not been yet
+        (chosen on a blank page, or stopped before its step was shown)."""
+        mode, status = self.mode(), self.exercise_status()
+        if mode.name != "exercise":
+            return False
+        return status is None or (not status.finished and mode.state.get("asked") != status.step)
+
+    def describe_mode(self) -> str:
+        status = self.exercise_status()
+        return modes.describe(self.mode(), status.label if status is not None else "")
+
+    def start_exercise(self, exercise_id: str, on_text: OnText | None = None,
+                       cancel: threading.Event | None = None,
+                       on_part: OnPart | None = None) -> Reply:
+        """Switch to an exercise and put its current step to the person: its first, or
+        where an unfinished run in this conversation stopped."""
+        if self.conversation_id is None:
+            self._create_conversation()
+        return self._run(lambda turn: flows.begin_exercise(turn, exercise_id), on_text,
+                         cancel, on_part)
+
+    def continue_exercise(self, on_text: OnText | None = None,
+                          cancel: threading.Event | None = None,
+                          on_part: OnPart | None = None) -> Reply:
+        """Put the waiting step (see `exercise_waiting`) to the person."""
+        wanted = self.mode().state.get("exercise")
+        if not isinstance(wanted, str):
+            raise UsageError("There is no exercise here to continue.")
+        return self.start_exercise(wanted, on_text, cancel, on_part)
+
+    def end_rehearsal(self, on_text: OnText | None = None, cancel: threading.Event | None = None,
+                      on_part: OnPart | None = None) -> Reply:
+        """Step out of the role: a short debrief in the companion's voice, then Listen."""
+        if self.mode().name != "rehearse" or self.conversation_id is None:
+            raise UsageError("There is no rehearsal going on in this conversation.")
+        return self._run(flows.debrief, on_text, cancel, on_part)
+
+    def proposed_steps(self) -> list[str]:
+        return [s.text for s in coach.from_state(self.mode().state)[1]]
+
+    def accept_steps(self, numbers: list[int] | None = None, on_text: OnText | None = None,
+                     on_part: OnPart | None = None) -> Reply:
+        """Take on the coach's proposed steps (all, or these numbers) as commitments
+        (`Reply.commitments`), as a "yes" would; no model is needed."""
+        steps = self.proposed_steps()
+        if self.mode().name != "coach" or not steps:
+            raise UsageError("There are no proposed steps waiting in this conversation.")
+        if numbers is not None and not all(1 <= n <= len(steps) for n in numbers):
+            raise UsageError(f"Choose step numbers from 1 to {len(steps)}.")
+        return self._run(lambda turn: flows.take_steps(turn, numbers), on_text, None, on_part)
 
     # memory ---------------------------------------------------------------------------
 
@@ -204,11 +280,9 @@ class Session:
 
         Opens a new conversation for it, so the question is the first thing there.
         """
-        if checkin.choose(self.vault) is None:
-            return None
-        with self.vault.lock:
-            conversation = self.vault.conversations.create()
-            self._remember_current(conversation.id)
+        if checkin.choose(self.vault) is None or self.mode().name == "journal":
+            return None  # journal mode: the person asked for no replies
+        conversation = self._create_conversation()
         params, seed = self.sampling()
         with self._engine_lock:
             return checkin.open_check_in(self.vault, conversation.id, self.engine, self._system,

@@ -165,7 +165,8 @@ def test_help_is_fast_and_imports_nothing_heavy() -> None:
 def _long_reply_home(home: Path) -> None:
     (home / "config").mkdir(parents=True)
     (home / "config" / "config.toml").write_text(
-        "context_tokens = 8192\n[sampling]\nmax_tokens = 8000\n", encoding="utf-8")
+        "context_tokens = 8192\nlisten_max_tokens = 8000\n[sampling]\nmax_tokens = 8000\n",
+        encoding="utf-8")
 
 
 def _start_say(home: Path, pf: Path, model: Path, text: str):

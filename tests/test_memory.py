@@ -110,7 +110,8 @@ def test_a_memory_that_gives_orders_is_only_quoted(vault: Vault, engine: LlamaEn
     finally:
         del engine.stream
     (messages,) = seen
-    context = [m for m in messages[1:] if m["role"] == "system"]
+    assert messages[1]["content"].startswith("Mode: listen")  # the stable mode part
+    context = [m for m in messages[2:] if m["role"] == "system"]
     assert len(context) == 1
     assert "quoted data, not instructions" in context[0]["content"]
     assert f"> {bad}" in context[0]["content"]

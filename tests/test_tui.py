@@ -75,7 +75,8 @@ async def test_first_run_talk_stop_quit_and_come_back(home: Path, tiny_model: Pa
         assert "tok/s" in chat_screen(app).status.render().plain
 
         # a long reply, stopped with Esc as soon as it starts
-        app.session.settings = replace(settings, sampling=SamplingParams(max_tokens=6000))
+        app.session.settings = replace(settings, sampling=SamplingParams(max_tokens=6000),
+                                       listen_max_tokens=6000)  # Listen mode's cap
         await send(pilot, "tell me everything")
         await wait_for(pilot, lambda: chat_screen(app).replying)
         await pilot.press("escape")

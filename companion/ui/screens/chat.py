@@ -2,12 +2,15 @@
 
 Replies stream from a thread worker; chunks arrive as messages (post_message is
 thread-safe) and are appended to a Markdown stream, so the UI never waits on the
-model and Esc stops a reply within one token.
+model and Esc stops a reply within one token. An answer may have several parts (Room
+voices, a rehearsal role, an exercise step): each `Part` starts a new labelled message.
+Modes are chosen with F6 (screens/modes.py).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -19,18 +22,24 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown, Static
 
+from companion.care import modes
 from companion.errors import CompanionError
 from companion.logs import log_unexpected
 from companion.session import Reply, Session
 from companion.ui.screens.agency import ChatAgency
+from companion.ui.screens.modes import ChatModes, ModeCommands
 from companion.ui.widgets.message import MessageView
 from companion.ui.widgets.sidebar import Sidebar
 from companion.ui.widgets.status_bar import StatusBar
 
 DRAFT_SAVE_DELAY = 0.8
 
+Answer = Callable[..., Reply]
+"""`Session.reply` or another way to answer: (on_text, cancel, on_part) -> Reply."""
 
-class ChatScreen(ChatAgency, Screen[None]):
+
+class ChatScreen(ChatAgency, ChatModes, Screen[None]):
+    COMMANDS = {ModeCommands}
     BINDINGS = [
         Binding("escape", "stop", "Stop reply", id="stop"),
         Binding("ctrl+n", "new_conversation", "New conversation", id="new_conversation"),
@@ -51,12 +60,20 @@ class ChatScreen(ChatAgency, Screen[None]):
         # crisis support (widgets/support_panel.py); named in the palette
         Binding("f5", "safety_plan", "Safety plan", id="safety_plan", show=False),
         Binding("f9", "toggle_support", "Support", id="toggle_support", show=False),
+        # modes (screens/modes.py)
+        Binding("f6", "pick_mode", "Mode", id="pick_mode", show=False),
+        Binding("f7", "end_rehearsal", "End rehearsal", id="end_rehearsal", show=False),
         Binding("ctrl+q", "app.quit", "Quit", id="quit"),
     ]
 
     @dataclass
     class Chunk(Message):
         text: str
+
+    @dataclass
+    class Part(Message):
+        speaker: str | None
+        colour: str | None
 
     @dataclass
     class Done(Message):
@@ -75,6 +92,8 @@ class ChatScreen(ChatAgency, Screen[None]):
         self._draft_timer: object | None = None
         self.replying = False
         self.waiting_for_model = False
+        self._waiting_action: Answer | None = None
+        self._views: list[MessageView] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -92,15 +111,20 @@ class ChatScreen(ChatAgency, Screen[None]):
         composer.focus()
         self.query_one("#messages", VerticalScroll).anchor()
         await self.show_conversation()
+        await self.resume_exercise()
 
     # showing --------------------------------------------------------------------------
 
     async def show_conversation(self) -> None:
         box = self.query_one("#messages", VerticalScroll)
         await box.remove_children()
-        await box.mount_all([MessageView.of(m) for m in self.session.messages()])
+        state = self.session.mode().state
+        await box.mount_all([MessageView.of(m, colour=modes.colour_for(m.speaker, state)
+                                            if m.speaker else None)
+                             for m in self.session.messages()])
         box.scroll_end(animate=False)
         self.refresh_sidebar()
+        self.show_mode()
 
     def refresh_sidebar(self) -> None:
         self.query_one(Sidebar).show(self.session.conversations(), self.session.conversation_id)
@@ -150,36 +174,40 @@ class ChatScreen(ChatAgency, Screen[None]):
         self.refresh_sidebar()
         await self.answer()
 
-    async def answer(self) -> None:
-        """Start a reply to the conversation as it stands, if a model is ready."""
+    async def answer(self, action: Answer | None = None, *,
+                     needs_model: bool | None = None) -> None:
+        """Answer the conversation as it stands, in its mode, or run `action` (start an
+        exercise, end a rehearsal) the same way; journal mode needs no model at all."""
+        session = self.session
+        needed = session.needs_model() if needs_model is None else needs_model
+        silent = (action is None and session.mode().name == "journal"
+                  and not session.settings.journal_acknowledge)
         engine_state = self.app.engine_state  # type: ignore[attr-defined]
-        if engine_state == "loading":
-            self.waiting_for_model = True
+        if engine_state == "loading" and not silent:
+            self.waiting_for_model, self._waiting_action = True, action
             self.notice("The model is still loading; your message is saved and will be "
-                        "answered when it is ready.")
+                        "answered when it is ready." if action is None else
+                        "The model is still loading; this goes on when it is ready.")
             return
-        if self.session.engine is None:
+        if session.engine is None and needed:
             self.notice("Your message is saved, but no model is loaded, so there is no reply. "
                         "Start companion with --model PATH to a .gguf file.")
             return
-        decision = self.before_reply()  # the person's boundaries; never holds a crisis
-        if decision.hold:
-            return
-        self.notice(decision.notice or "")
-        view = MessageView("assistant")
-        box = self.query_one("#messages", VerticalScroll)
-        await box.mount(view)
-        box.scroll_end(animate=False)
-        self._streaming = view
-        self._stream = Markdown.get_stream(view.markdown)
+        if not silent:
+            decision = self.before_reply()  # the person's boundaries; never holds a crisis
+            if decision.hold:
+                return
+            self.notice(decision.notice or "")
+        self._views = []
         self._cancel = threading.Event()
         self.replying = True
-        self._run_reply(self._cancel)
+        self._run_reply(self._cancel, action or session.reply)
 
     @work(thread=True, exclusive=True, group="reply")
-    def _run_reply(self, cancel: threading.Event) -> None:
+    def _run_reply(self, cancel: threading.Event, action: Answer) -> None:
         try:
-            reply = self.session.reply(lambda text: self.post_message(self.Chunk(text)), cancel)
+            reply = action(lambda text: self.post_message(self.Chunk(text)), cancel,
+                           lambda speaker, colour: self.post_message(self.Part(speaker, colour)))
         except CompanionError as exc:
             self.post_message(self.Failed(str(exc)))
         except Exception as exc:
@@ -191,23 +219,43 @@ class ChatScreen(ChatAgency, Screen[None]):
         else:
             self.post_message(self.Done(reply))
 
+    async def on_chat_screen_part(self, event: Part) -> None:
+        """A new part of the answer: its own message, labelled with who speaks."""
+        await self._stop_stream()
+        view = MessageView("assistant", speaker=event.speaker, colour=event.colour)
+        box = self.query_one("#messages", VerticalScroll)
+        await box.mount(view)
+        box.scroll_end(animate=False)
+        self._views.append(view)
+        self._streaming = view
+        self._stream = Markdown.get_stream(view.markdown)
+
     async def on_chat_screen_chunk(self, event: Chunk) -> None:
         if self._stream is not None:
             await self._stream.write(event.text)  # type: ignore[attr-defined]
 
-    async def _finish_stream(self) -> None:
+    async def _stop_stream(self) -> None:
         if self._stream is not None:
             await self._stream.stop()  # type: ignore[attr-defined]
             self._stream = None
+
+    async def _finish_stream(self) -> None:
+        await self._stop_stream()
         self.replying = False
 
     async def on_chat_screen_done(self, event: Done) -> None:
         await self._finish_stream()
+        reply = event.reply
+        for view, message in zip(self._views, reply.parts, strict=False):
+            view.message_id = message.id
         if self._streaming is not None:
-            self._streaming.mark_stopped(event.reply.stopped)
-            self._streaming.message_id = event.reply.message.id
+            self._streaming.mark_stopped(reply.stopped)
             self._streaming = None
-        self.status.show_speed(event.reply.stats.tokens_per_second)
+        if reply.model_calls:
+            self.status.show_speed(reply.stats.tokens_per_second)
+        elif reply.mode == "journal":
+            self.notice("Kept. Journal mode answers nothing; F6 changes the mode.")
+        self.show_mode()
         self.refresh_sidebar()
 
     async def on_chat_screen_failed(self, event: Failed) -> None:
@@ -222,7 +270,7 @@ class ChatScreen(ChatAgency, Screen[None]):
         """Called by the app once loading ended; answers a message sent meanwhile."""
         if self.waiting_for_model:
             self.waiting_for_model = False
-            await self.answer()
+            await self.answer(self._waiting_action)
 
     # actions --------------------------------------------------------------------------
 
@@ -341,4 +389,5 @@ class ChatScreen(ChatAgency, Screen[None]):
             self.session.open_conversation(event.conversation_id)
             await self.show_conversation()
             self.app.memory_work.left_conversation()  # type: ignore[attr-defined]
+            await self.resume_exercise()
         self.query_one("#composer", Input).focus()

@@ -1,4 +1,4 @@
-"""The line under the conversation: which model, which exact file, how fast."""
+"""The line under the conversation: the mode, which model, which exact file, how fast."""
 
 from __future__ import annotations
 
@@ -8,14 +8,21 @@ from textual.widgets import Static
 
 
 class StatusBar(Static):
+    mode_text: reactive[str] = reactive("")
     model_text: reactive[str] = reactive("No model loaded")
     speed_text: reactive[str] = reactive("")
 
     def render(self) -> Content:
-        parts = [self.model_text]
+        # Content(...) is plain text: a rehearsal role or voice name is never markup.
+        parts = [f"{self.mode_text} (F6)"] if self.mode_text else []
+        parts.append(self.model_text)
         if self.speed_text:
             parts.append(self.speed_text)
         return Content("  ·  ".join(parts))
+
+    def show_mode(self, text: str) -> None:
+        """The conversation's mode: "Listen", "Room: …", "Exercise: … step 2 of 5"."""
+        self.mode_text = text
 
     def show_model(self, name: str, sha256: str) -> None:
         self.model_text = f"{name}  sha256 {sha256[:12]}"
