@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from companion import __version__, cli_data, cli_memory, cli_models, cli_recall
+from companion import __version__, cli_care, cli_data, cli_memory, cli_models, cli_recall
 from companion.care.modes import MODES
 from companion.errors import CompanionError, UsageError
 
@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_memory.add_parsers(sub)
     cli_data.add_parsers(sub)
     cli_recall.add_parsers(sub)
+    cli_care.add_parsers(sub)
     return parser
 
 
@@ -371,6 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {"say": cmd_say, "history": cmd_history, "paths": cmd_paths,
                 "models": cli_models.cmd_models, "pin": cli_models.cmd_pin,
                 **cli_memory.COMMANDS, **cli_data.COMMANDS, **cli_recall.COMMANDS,
+                **cli_care.COMMANDS,
                 None: cmd_tui}
     try:
         return commands[args.command](args)

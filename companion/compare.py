@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from companion.care.persona import system_prompt
+from companion.care.persona import profile_of, system_prompt_for
 from companion.config import Settings
 from companion.domain import Message
 from companion.engine import prompt
@@ -91,7 +91,7 @@ def replay(paths: Paths, vault: Vault, settings: Settings, candidate_id: str, *,
             raise UsageError("There is no such conversation to replay; `companion history` "
                              "lists them.")
         messages = vault.conversations.messages(conversation_id)
-    system = system_prompt(settings.persona)
+    system = system_prompt_for(settings, profile_of(vault))
     prompts = _prompts(messages, system, last)
     if not prompts:
         raise UsageError(f"Conversation {conversation_id} has no messages of yours to replay.")

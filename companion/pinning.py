@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from companion.care.persona import system_prompt
+from companion.care.persona import profile_of, system_prompt_for
 from companion.config import Settings
 from companion.domain import ModelInfo, SamplingParams
 from companion.engine.base import ChatEngine
@@ -113,7 +113,7 @@ def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None =
     """
     library = Library(paths.models)
     registry = registry_for(paths)
-    system = system_prompt(settings.persona)
+    system = system_prompt_for(settings, profile_of(vault))
     overrides = overrides or {}
     pin = current_pin(vault)
     wanted = cli_model or settings.model
@@ -219,8 +219,8 @@ def use(paths: Paths, vault: Vault, settings: Settings, model_id: str,
                           model_id=model.id, progress=progress)
     engine = load_engine(checked_info(checked), settings)
     try:
-        pin = make_pin(checked.id, engine, system_prompt(settings.persona), settings.sampling,
-                       runtime())
+        pin = make_pin(checked.id, engine, system_prompt_for(settings, profile_of(vault)),
+                       settings.sampling, runtime())
     finally:
         close_engine(engine)
     before = current_pin(vault)

@@ -16,7 +16,7 @@ from typing import Any
 from companion import flows
 from companion.care import coach, exercises, modes
 from companion.care.modes import ModeState
-from companion.care.persona import system_prompt
+from companion.care.persona import profile_of, system_prompt_for
 from companion.config import Settings
 from companion.domain import Conversation, Message, SamplingParams
 from companion.engine.base import ChatEngine
@@ -38,7 +38,7 @@ class Session:
         self.vault = vault
         self.settings = settings
         self.engine = engine
-        self._system = system_prompt(settings.persona)
+        self._system = system_prompt_for(settings, profile_of(vault))
         self.conversation_id = self._initial_conversation()
         # The mode the next new conversation starts in (chosen on a blank page).
         self._blank_mode = ModeState(modes.default_mode(settings.mode))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from companion.care.personas import use_config_folder
 from companion.errors import UsageError
 from companion.paths import Paths
 from companion.vault import Vault, VaultStatus, vault_status
@@ -20,10 +21,12 @@ def create_vault(paths: Paths, passphrase: str) -> Vault:
     if not passphrase:
         raise UsageError("The passphrase cannot be empty; choose one you will remember.")
     paths.ensure()
+    use_config_folder(paths.config)  # the person's own personas belong with this vault
     return Vault.create(paths.vault_db, paths.vault_key, passphrase)
 
 
 def unlock_vault(paths: Paths, passphrase: str) -> Vault:
+    use_config_folder(paths.config)
     return Vault.unlock(paths.vault_db, paths.vault_key, passphrase)
 
 

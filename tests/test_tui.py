@@ -11,6 +11,7 @@ from companion.config import Settings
 from companion.domain import SamplingParams
 from companion.ui.app import CompanionApp
 from companion.ui.screens.chat import ChatScreen
+from companion.ui.screens.onboarding import OnboardingScreen
 from companion.ui.widgets.message import MessageView
 from companion.vault import Vault
 from tests.conftest import PASSPHRASE
@@ -59,6 +60,9 @@ async def test_first_run_talk_stop_quit_and_come_back(home: Path, tiny_model: Pa
         await pilot.press("enter")
         await type_text(pilot, PASSPHRASE)
         await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, OnboardingScreen)
+                       and app.screen.query("#onboarding-skip"))
+        await pilot.press("escape")  # skipped here; tests/test_tui_onboarding.py answers it
         await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen))
         await wait_for(pilot, lambda: app.engine_state == "ready")
         status = chat_screen(app).status.render().plain

@@ -57,6 +57,8 @@ class CompanionApp(App[None]):
     TITLE = "companion"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [Binding("f1", "limits", "Limits", id="limits", show=False)]
+    """F1: what companion is and is not, from any screen (the palette names it too)."""
 
     def __init__(
         self,
@@ -96,7 +98,7 @@ class CompanionApp(App[None]):
         if self._passphrase is not None:
             self._unlock_with_file(self._passphrase, new)
             return
-        self.push_screen(UnlockScreen(self.paths, create=new), self._unlocked)
+        self.push_screen(UnlockScreen(self.paths, create=new), self._after_passphrase)
 
     def _apply_theme(self) -> None:
         loaded = load_themes(builtin_dir(), self.paths.user_themes)
@@ -128,6 +130,7 @@ class CompanionApp(App[None]):
         if vault is None:
             return
         self.vault = vault
+        self._persona_notices(vault)
         self.session = Session(vault, self.settings)
         self.boundary_watch.start(vault)
         await self.push_screen(ChatScreen(self.session))
@@ -247,10 +250,62 @@ class CompanionApp(App[None]):
                 return screen
         return None
 
+    # onboarding, limits and personas ------------------------------------------------
+
+    async def _after_passphrase(self, vault: Vault | None) -> None:
+        """The first time a vault is opened here, onboarding comes before the chat.
+
+        It comes first because the session's system text is built from its answers.
+        """
+        from companion.care.profile import needs_onboarding
+        from companion.ui.screens.onboarding import OnboardingScreen
+
+        if vault is None or not needs_onboarding(vault):
+            await self._unlocked(vault)
+            return
+        self.vault = vault  # closed on the way out even if the person quits here
+
+        async def onboarded(_profile: dict[str, str] | None) -> None:
+            await self._unlocked(vault)
+
+        await self.push_screen(OnboardingScreen(vault, self.settings), onboarded)
+
+    def _persona_notices(self, vault: Vault) -> None:
+        from companion.ui.screens.persona_editor import report_problems
+
+        report_problems(self, vault)
+
+    def action_limits(self) -> None:
+        from companion.ui.screens.limits import LimitsScreen
+
+        if isinstance(self.screen, LimitsScreen):
+            self.screen.dismiss(None)
+        else:
+            self.push_screen(LimitsScreen())
+
+    def action_persona(self) -> None:
+        from companion.ui.screens.persona_editor import PersonaScreen
+
+        if self.vault is not None and not isinstance(self.screen, PersonaScreen):
+            self.push_screen(PersonaScreen())
+
+    def action_about_you(self) -> None:
+        from companion.ui.screens.onboarding import OnboardingScreen
+
+        if self.vault is not None and not isinstance(self.screen, OnboardingScreen):
+            self.push_screen(OnboardingScreen(self.vault, self.settings, again=True))
+
     # commands and shutdown ------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand("What companion is and is not", "Its limits, where your data "
+                            "lives and how to delete it (F1)", self.action_limits)
+        if self.session is not None:
+            yield SystemCommand("Persona", "Choose who the companion is, or shape your own",
+                                self.action_persona)
+            yield SystemCommand("About you", "Your name, language, country and preferred "
+                                "style", self.action_about_you)
         if isinstance(screen, ChatScreen):
             yield SystemCommand("New conversation", "Start a new conversation (Ctrl+N)",
                                 screen.action_new_conversation)

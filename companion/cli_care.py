@@ -1,0 +1,49 @@
+"""Personas from the command line: `companion personas list [--json]`.
+
+No passphrase is needed: persona files live in the config folder, not in the vault. A
+persona file of the person's own that cannot be used is named (file, line, key) on
+stderr and skipped, as in the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+def add_parsers(sub: Any) -> None:
+    """Add this module's subcommands to the top-level parser."""
+    personas = sub.add_parser("personas", help="the personas the companion can speak as")
+    verbs = personas.add_subparsers(dest="verb", metavar="ACTION", required=True)
+    listing = verbs.add_parser("list", help="built-in personas and your own")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+
+
+def cmd_personas(args: argparse.Namespace) -> int:
+    from companion.care import personas
+    from companion.cli import settings_for
+
+    where, settings = settings_for(args)
+    folder = personas.user_dir(where.config)
+    known = personas.load_personas(folder)
+    for problem in known.problems:
+        print(f"companion: {problem}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"personas": [p.as_dict() for p in known.personas.values()],
+                          "folder": str(folder), "problems": list(known.problems),
+                          "config_persona": settings.persona_name},
+                         ensure_ascii=False, indent=2))
+        return 0
+    for persona in known.personas.values():
+        whose = "built-in" if persona.builtin else persona.source
+        language = f", answers in {persona.language}" if persona.language else ""
+        print(f"{persona.name:<20} {persona.label} ({whose}{language})")
+    print(f"\nYour own personas go in {folder}; choose one in the app (Persona) or with "
+          "persona_name in config.toml.")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"personas": cmd_personas}
