@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from companion.care import modes
+from companion.care.modes import ModeState
 from companion.care.persona import profile_of, system_prompt_for
 from companion.config import Settings
-from companion.domain import Message
+from companion.domain import Message, SamplingParams
 from companion.engine import prompt
 from companion.engine.base import ChatEngine, ChatMessage
 from companion.errors import UsageError
@@ -53,21 +55,39 @@ class Comparison:
     pairs: list[Pair]
 
 
-Prompt = tuple[str, list[ChatMessage]]
+Prompt = tuple[str, list[ChatMessage], SamplingParams]
 
 
-def _prompts(messages: list[Message], system: str, last: int) -> list[Prompt]:
-    """For each of the last N user messages: the conversation up to it, as the model saw it."""
+def _prompts(vault: Vault, messages: list[Message], system: str, mode: ModeState,
+             fallback: SamplingParams, last: int) -> list[Prompt]:
+    """For each of the last N user messages: the conversation up to it as the model saw it
+    (mode instructions, and the items recalled for the stored reply), with the parameters
+    that reply was drawn with, so the pinned column can reproduce it exactly."""
     user_at = [i for i, m in enumerate(messages) if m.role == "user"][-last:]
-    return [(messages[i].content, prompt.build(system, messages[: i + 1])) for i in user_at]
+    prompts = []
+    for i in user_at:
+        after = messages[i + 1] if i + 1 < len(messages) else None
+        replied = after is not None and after.role == "assistant"
+        params = (after.provenance.params if replied and after and after.provenance
+                  else fallback)
+        context: list[tuple[str, str]] = []
+        if replied and after is not None:
+            with vault.lock:
+                hits = vault.recalls.for_message(after.id)
+                items = vault.search.items(hits, None)
+            context = [(f"{k} #{n}, {items[(k, n)][1][:10]}", items[(k, n)][0])
+                       for k, n, _ in hits if (k, n) in items]
+        built = prompt.build(system, messages[: i + 1], context, mode=modes.instructions(mode))
+        prompts.append((messages[i].content, built, params))
+    return prompts
 
 
-def _answers(engine: ChatEngine, prompts: list[list[ChatMessage]], pin: Pin, seed: int,
+def _answers(engine: ChatEngine, prompts: list[Prompt], seed: int,
              cancel: threading.Event) -> list[str]:
     answers = []
-    for messages in prompts:
+    for _text, messages, params in prompts:
         engine.reset_cache()  # each answer from scratch, so the order cannot matter
-        answers.append("".join(engine.stream(messages, pin.sampling, seed, cancel)))
+        answers.append("".join(engine.stream(messages, params, seed, cancel)))
     return answers
 
 
@@ -91,8 +111,11 @@ def replay(paths: Paths, vault: Vault, settings: Settings, candidate_id: str, *,
             raise UsageError("There is no such conversation to replay; `companion history` "
                              "lists them.")
         messages = vault.conversations.messages(conversation_id)
+        mode = ModeState(*vault.conversations.mode(conversation_id))
     system = system_prompt_for(settings, profile_of(vault))
-    prompts = _prompts(messages, system, last)
+    fallback = replace(pin.sampling, max_tokens=min(pin.sampling.max_tokens,
+                                                    settings.listen_max_tokens))
+    prompts = _prompts(vault, messages, system, mode, fallback, last)
     if not prompts:
         raise UsageError(f"Conversation {conversation_id} has no messages of yours to replay.")
     seed = settings.seed if settings.seed is not None else PROBE_SEED
@@ -109,9 +132,9 @@ def replay(paths: Paths, vault: Vault, settings: Settings, candidate_id: str, *,
         engine = load_engine(info(), settings)
         try:
             say(f"Answering {len(prompts)} message(s) with the {label}…")
-            results.append(_answers(engine, [p for _, p in prompts], pin, seed, cancel))
+            results.append(_answers(engine, prompts, seed, cancel))
         finally:
             close_engine(engine)
     checked = library.get(candidate.id) or candidate
-    pairs = [Pair(text, a, b) for (text, _), a, b in zip(prompts, *results, strict=True)]
+    pairs = [Pair(text, a, b) for (text, _, _), a, b in zip(prompts, *results, strict=True)]
     return Comparison(pin, checked.id, checked.name, checked.sha256, seed, pairs)

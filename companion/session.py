@@ -14,9 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 from companion import flows
-from companion.care import coach, exercises, modes
+from companion.care import coach, exercises, modes, safety
 from companion.care.modes import ModeState
 from companion.care.persona import profile_of, system_prompt_for
+from companion.care.safety import Signal
 from companion.config import Settings
 from companion.domain import Conversation, Message, SamplingParams
 from companion.engine.base import ChatEngine
@@ -153,12 +154,17 @@ class Session:
                     settings=self.settings, system=self._system, mode=self.mode(),
                     sampling=self.sampling, lock=self._engine_lock,
                     background_cancel=self.background_cancel, on_text=on_text,
-                    on_part=on_part, cancel=cancel)
+                    on_part=on_part, cancel=cancel, crisis=self.crisis_signal())
         try:
             flow(turn)
         finally:
             turn.release()
         return turn.result()
+
+    def crisis_signal(self) -> Signal:
+        """The offline scan of the person's newest message; the reply always goes on."""
+        users = [m for m in self.messages() if m.role == "user"]
+        return safety.scan(users[-1].content) if users else safety.NOTHING
 
     # modes ----------------------------------------------------------------------------
 

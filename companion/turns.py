@@ -16,6 +16,7 @@ from datetime import date
 
 from companion.care import exercises, modes
 from companion.care.modes import ModeState
+from companion.care.safety import NOTHING, Signal
 from companion.config import Settings
 from companion.domain import (
     Commitment,
@@ -35,6 +36,14 @@ OnText = Callable[[str], None]
 OnPart = Callable[[str | None, str | None], None]
 """Called before each stored part of an answer with its speaker and colour (None, None
 for the companion's own voice), so a UI can start a new labelled message."""
+
+CRISIS_CARE = (
+    "The person's last message may mean they are in danger. Do not refuse, lecture or change "
+    "the subject. Stay with them warmly, ask directly and kindly whether they are safe right "
+    "now and whether they are thinking of ending their life, and encourage them to reach a "
+    "person they trust or a crisis line; their safety plan and local lines are shown beside "
+    "this chat. Answer in their language."
+)
 
 NO_MODEL = ("No model is set, so your message is saved without a reply; "
             "start companion with --model PATH to a .gguf file.")
@@ -56,6 +65,8 @@ class Reply:
     commitments: tuple[Commitment, ...] = ()
     """Coach or exercise: commitments the person took on with this answer."""
     exercise: exercises.Status | None = None
+    crisis: Signal = NOTHING
+    """What the offline crisis scan found in the newest message (never the words)."""
 
     @property
     def text(self) -> str:
@@ -103,7 +114,8 @@ class Turn:
                  sampling: Callable[[], tuple[SamplingParams, int]],
                  lock: threading.Lock, background_cancel: threading.Event,
                  on_text: OnText | None = None, on_part: OnPart | None = None,
-                 cancel: threading.Event | None = None, today: date | None = None) -> None:
+                 cancel: threading.Event | None = None, today: date | None = None,
+                 crisis: Signal = NOTHING) -> None:
         self.vault, self.conversation_id, self.engine = vault, conversation_id, engine
         self.settings, self.system, self.mode, self.ran_in = settings, system, mode, mode.name
         self.sampling, self.today = sampling, today
@@ -119,6 +131,7 @@ class Turn:
         self.steps: tuple[str, ...] = ()
         self.commitments: list[Commitment] = []
         self.exercise: exercises.Status | None = None
+        self.crisis = crisis
 
     # the model ------------------------------------------------------------------------
 
@@ -158,6 +171,8 @@ class Turn:
                                          limit=self.settings.recall_items))
             self._recall_done = True
         context = [(r.source, r.text) for r in self.recalled] if with_recall else []
+        if self.crisis.fired:  # the conversation goes on, with care for the person's safety
+            cue = f"{CRISIS_CARE}\n{cue}" if cue else CRISIS_CARE
         return prompt.build(self.system, history, context, mode=modes.instructions(self.mode),
                             cue=cue)
 
@@ -239,4 +254,4 @@ class Turn:
     def result(self) -> Reply:
         return Reply(self.parts[-1] if self.parts else None, self.stopped, self.stats,
                      self.recalled, self.ran_in, self.calls, tuple(self.parts), self.steps,
-                     tuple(self.commitments), self.exercise)
+                     tuple(self.commitments), self.exercise, self.crisis)

@@ -166,7 +166,10 @@ def panel(vault: Vault, settings: Settings, user_file: Path | None = None) -> Su
     with vault.lock:
         plan = vault.safety_plan.get()
         contacts = vault.contacts.list()
-    country = (settings.country or "").strip().upper()
+    from companion.care.profile import choices, read_profile
+
+    with vault.lock:  # a country given at onboarding counts; config.toml wins if set
+        country = (choices(settings, read_profile(vault)).country or "").strip().upper()
     found = directory(user_file)
     lines = found.for_country(country) if country else ()
     return SupportPanel(

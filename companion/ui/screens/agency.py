@@ -47,6 +47,7 @@ class ChatAgency:
         if watch is None:
             return Decision()
         crisis = self.crisis_now or (watch.holding() and self._shows_crisis())
+        self.crisis_now = False  # it was about this message; the next one is scanned anew
         decision = watch.before_reply(crisis=crisis)
         self.held_reply = decision.hold
         self._held_in = screen.session.conversation_id

@@ -172,7 +172,18 @@ class ChatScreen(ChatAgency, ChatModes, Screen[None]):
         await box.mount(MessageView.of(message))
         box.scroll_end(animate=False)
         self.refresh_sidebar()
+        self.offer_support(text)
         await self.answer()
+
+    def offer_support(self, text: str) -> None:
+        """Signs of crisis: the support panel opens beside the chat (never a modal, the
+        composer keeps focus) and no boundary may hold the reply."""
+        from companion.care.safety import scan
+        from companion.ui.widgets.support_panel import panel_for, show_support
+
+        if scan(text).fired:
+            self.crisis_now = True
+            show_support(self, panel_for(self.app))
 
     async def answer(self, action: Answer | None = None, *,
                      needs_model: bool | None = None) -> None:

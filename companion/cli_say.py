@@ -1,0 +1,215 @@
+"""`companion say`: one message answered without the TUI, for scripts and quick use.
+
+The person's words are saved before anything that can fail (loading the model, the
+check-in, the reply); signs of crisis bring the support text before anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from companion.care.modes import MODES
+from companion.errors import CompanionError, UsageError
+
+if TYPE_CHECKING:
+    from companion.care.support import SupportPanel
+    from companion.memory.checkin import CheckIn
+    from companion.paths import Paths
+    from companion.session import Reply, Session
+
+
+def add_parsers(sub: Any) -> None:
+    say = sub.add_parser("say", help="answer one message without the TUI")
+    say.add_argument("text", metavar="TEXT", nargs="?",
+                     help="the message; - reads it from stdin (optional with --end or "
+                          "--exercise)")
+    say.add_argument("--new", action="store_true", help="start a new conversation")
+    say.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    say.add_argument("--mode", choices=MODES, help="switch the conversation to this mode "
+                     "first (it stays in it)")
+    say.add_argument("--role", metavar="NAME", help="rehearse: who the companion plays")
+    say.add_argument("--scene", metavar="TEXT", default="",
+                     help="rehearse: what they are like and what the conversation is about")
+    say.add_argument("--voices", metavar="A,B,C",
+                     help="room: two to four voices, separated by commas")
+    say.add_argument("--exercise", metavar="ID", help="exercise: start (or resume) this one")
+    say.add_argument("--end", action="store_true",
+                     help="rehearse: end the rehearsal with a short debrief")
+
+
+def _read_message(text: str) -> str:
+    if text != "-":
+        return text
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError("The message on stdin is not valid UTF-8; nothing was saved.") from None
+
+
+def _mode_request(args: argparse.Namespace) -> tuple[str, dict[str, object] | None] | None:
+    """The mode (and its setup) asked for on the command line, if any."""
+    mode = args.mode
+    if mode is None and (args.role or args.voices or args.exercise):
+        mode = "rehearse" if args.role else "room" if args.voices else "exercise"
+    if mode is None:
+        return None
+    if mode == "rehearse" and args.role:
+        return mode, {"role": args.role, "scene": args.scene}
+    if mode == "room" and args.voices:
+        return mode, {"voices": args.voices.split(",")}
+    if mode == "exercise" and args.exercise:
+        return mode, {"exercise": args.exercise}
+    return mode, None
+
+
+def _say_json(session: Session, reply: Reply, check_in: CheckIn | None) -> dict[str, object]:
+    message = reply.message
+    labelled = [f"{m.speaker}: {m.content}" if m.speaker else m.content for m in reply.parts]
+    status = reply.exercise or session.exercise_status()
+    out: dict[str, object] = {
+        "conversation_id": session.conversation_id,
+        "message_id": message.id if message else None,
+        "reply": "\n\n".join(labelled),
+        "stopped": reply.stopped,
+        "provenance": message.provenance.as_dict() if message and message.provenance else None,
+        "recalled": [{"kind": r.kind, "id": r.item_id, "source": r.source,
+                      "score": r.score} for r in reply.recalled],
+        "check_in": {"commitment_id": check_in.commitment.id,
+                     "message_id": check_in.message.id,
+                     "text": check_in.message.content} if check_in else None,
+        "stats": {
+            "prompt_tokens": reply.stats.prompt_tokens,
+            "evaluated_tokens": reply.stats.evaluated_tokens,
+            "generated_tokens": reply.stats.generated_tokens,
+            "first_token_s": round(reply.stats.first_token_s, 4),
+            "tokens_per_second": round(reply.stats.tokens_per_second, 2),
+        },
+        "mode": reply.mode,
+        "mode_now": session.mode().name,
+        "model_calls": reply.model_calls
+        + (1 if check_in is not None and session.engine is not None else 0),
+        "speaker": message.speaker if message else None,
+        "messages": [{"id": m.id, "speaker": m.speaker, "text": m.content}
+                     for m in reply.parts],
+    }
+    if reply.mode == "room":
+        out["voices"] = [{"voice": m.speaker, "text": m.content} for m in reply.parts]
+    if reply.mode == "coach":
+        out["steps"] = list(reply.steps) or session.proposed_steps()
+    if reply.commitments:
+        out["commitments"] = [{"id": c.id, "text": c.content, "due": c.due}
+                              for c in reply.commitments]
+    if status is not None:
+        out["exercise"] = {"id": status.exercise.id, "title": status.exercise.title,
+                           "step": status.step + 1, "steps": len(status.exercise.steps),
+                           "finished": status.finished}
+    return out
+
+
+def _support(where: Paths, session: Session) -> SupportPanel | None:
+    """What the support panel shows, when the newest message shows signs of crisis."""
+    from companion.care import support
+
+    if not session.crisis_signal().fired:
+        return None
+    return support.panel(session.vault, session.settings,
+                         support.user_lines_file(where.config))
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    from companion import pinning
+    from companion.cli import open_vault, overrides, settings_for
+    from companion.session import Session
+
+    where, settings = settings_for(args)
+    text = _read_message(args.text) if args.text is not None else None
+    if text is None and not (args.end or args.exercise):
+        raise UsageError("Give the message to send, or - to read it from stdin.")
+    if text is not None and not text.strip():
+        raise UsageError("There is nothing to send; the message is empty.")
+    requested = _mode_request(args)
+    vault = open_vault(args, where)
+    try:
+        session = Session(vault, settings)
+        starting = args.new or session.conversation_id is None
+        if args.new:
+            session.start_blank()
+        if requested is not None:
+            session.set_mode(*requested)
+        if args.end and session.mode().name != "rehearse":
+            raise UsageError("There is no rehearsal going on in this conversation to end.")
+        if not starting and text is not None:
+            session.add_user_message(text)
+        try:
+            loaded = pinning.load(where, vault, settings, cli_model=args.model,
+                                  overrides=overrides(args))
+            if loaded is not None:
+                for notice in loaded.notices:
+                    print(f"companion: {notice}", file=sys.stderr)
+                session.engine = loaded.engine
+                session.settings = replace(settings, sampling=loaded.sampling)
+            # A new conversation opens with a check-in on a commitment that fell due.
+            check_in = session.check_in() if starting else None
+        finally:
+            if starting and text is not None:  # whatever happened above, the words are saved
+                session.add_user_message(text)
+        if check_in is not None and not args.json:
+            print(check_in.message.content + "\n")
+        support = _support(where, session) if text is not None else None
+        if support is not None and not args.json:
+            print(support.as_text(), file=sys.stderr)  # before anything else can fail
+        if loaded is None and not (args.end or args.exercise) and session.needs_model():
+            if support is not None and args.json:
+                print(support.as_text(), file=sys.stderr)
+            raise _no_model()
+        cancel = threading.Event()
+        started = [False]
+
+        def show(piece: str) -> None:
+            if not args.json:
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+
+        def part(speaker: str | None, _colour: str | None) -> None:
+            """Room voices and rehearsal roles are labelled; parts are a blank line apart."""
+            show(("\n\n" if started[0] else "") + (f"[{speaker}] " if speaker else ""))
+            started[0] = True
+
+        try:
+            if args.end:
+                reply = session.end_rehearsal(show, cancel, part)
+            elif text is None:
+                reply = session.start_exercise(args.exercise, show, cancel, part)
+            else:
+                reply = session.reply(show, cancel, part)
+        except KeyboardInterrupt:
+            if not args.json:
+                sys.stdout.write("\n")
+            print("companion: stopped; your message and the reply so far are saved.",
+                  file=sys.stderr)
+            return 130
+        if args.json:
+            out = _say_json(session, reply, check_in)
+            if support is not None:
+                out["support"] = support.as_dict()
+            print(json.dumps(out, ensure_ascii=False))
+        elif started[0]:
+            sys.stdout.write("\n")
+        return 0
+    finally:
+        vault.close()
+
+
+def _no_model() -> CompanionError:
+    from companion.errors import ModelError
+
+    return ModelError(
+        "No model is set, so your message is saved without a reply; "
+        "run again with --model PATH to a .gguf file."
+    )
