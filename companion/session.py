@@ -162,9 +162,31 @@ class Session:
         return turn.result()
 
     def crisis_signal(self) -> Signal:
-        """The offline scan of the person's newest message; the reply always goes on."""
+        """The offline scan of the person's newest message; the reply always goes on.
+
+        A borderline match is put to the local model when the person turned that on
+        (`crisis_model_check`); any failure there keeps the support.
+        """
         users = [m for m in self.messages() if m.role == "user"]
-        return safety.scan(users[-1].content) if users else safety.NOTHING
+        if not users:
+            return safety.NOTHING
+        text = users[-1].content
+        signal = safety.scan(text)
+        engine = self.engine
+        if signal.level != "possible" or not self.settings.crisis_model_check or engine is None:
+            return signal
+
+        def ask(question: str) -> bool:
+            answer = engine.complete_json(
+                [{"role": "user", "content": question}],
+                {"type": "object", "properties": {"yes": {"type": "boolean"}},
+                 "required": ["yes"]}, seed=0, max_tokens=24)
+            return bool(answer["yes"])
+
+        self.background_cancel.set()
+        with self._engine_lock:
+            self.background_cancel.clear()
+            return safety.refine(signal, text, ask)
 
     # modes ----------------------------------------------------------------------------
 

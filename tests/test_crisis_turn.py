@@ -88,3 +88,20 @@ async def test_the_panel_opens_beside_the_chat_and_never_blocks(home: Path,
         await wait_for(pilot, lambda: len(app.session.messages()) >= 3)
         assert app.session.messages()[2].content == "thank you for staying"
         await pilot.press("ctrl+q")
+
+
+def test_a_borderline_message_is_put_to_the_model_when_asked(tmp_path: Path,
+                                                               tiny_model: Path) -> None:
+    vault = Vault.create(tmp_path / "v.db", tmp_path / "v.key", PASSPHRASE)
+    engine = LlamaEngine.load(inspect_model(tiny_model))
+    plain = Session(vault, Settings(seed=1), engine)
+    plain.add_user_message("I want to disappear")
+    assert plain.crisis_signal().level == "possible" and not plain.crisis_signal().checked
+    checking = Session(vault, Settings(seed=1, crisis_model_check=True), engine)
+    settled = checking.crisis_signal()
+    assert settled.checked and settled.level in ("likely", "none")  # the model decided
+    checking.add_user_message("honestly I want to kill myself")
+    certain = checking.crisis_signal()
+    assert certain.level == "likely" and not certain.checked  # never second-guessed
+    engine.close()
+    vault.close()
