@@ -17,6 +17,7 @@ from companion.care.modes import MODES
 from companion.errors import CompanionError, UsageError
 
 if TYPE_CHECKING:
+    from companion.care.boundaries import Decision
     from companion.care.support import SupportPanel
     from companion.memory.checkin import CheckIn
     from companion.paths import Paths
@@ -38,6 +39,8 @@ def add_parsers(sub: Any) -> None:
     say.add_argument("--voices", metavar="A,B,C",
                      help="room: two to four voices, separated by commas")
     say.add_argument("--exercise", metavar="ID", help="exercise: start (or resume) this one")
+    say.add_argument("--continue-anyway", action="store_true",
+                     help="answer even during the pause after your daily limit")
     say.add_argument("--end", action="store_true",
                      help="rehearse: end the rehearsal with a short debrief")
 
@@ -168,6 +171,12 @@ def cmd_say(args: argparse.Namespace) -> int:
             if support is not None and args.json:
                 print(support.as_text(), file=sys.stderr)
             raise _no_model()
+        limits = _limits(session, args, crisis=support is not None)
+        if limits is not None and limits.hold:
+            if args.json:
+                print(json.dumps({"conversation_id": session.conversation_id, "reply": None,
+                                  "held": True, "notice": limits.notice}, ensure_ascii=False))
+            return 0
         cancel = threading.Event()
         started = [False]
 
@@ -198,12 +207,28 @@ def cmd_say(args: argparse.Namespace) -> int:
             out = _say_json(session, reply, check_in)
             if support is not None:
                 out["support"] = support.as_dict()
+            if limits is not None and limits.notice:
+                out["notice"] = limits.notice
             print(json.dumps(out, ensure_ascii=False))
         elif started[0]:
             sys.stdout.write("\n")
         return 0
     finally:
         vault.close()
+
+
+def _limits(session: Session, args: argparse.Namespace, *, crisis: bool) -> Decision | None:
+    """The limits the person set apply here too: a pause after the daily limit holds the
+    reply (the message is saved) unless they say to continue; a crisis is never held."""
+    from companion.care.boundaries import Boundaries
+
+    limits = Boundaries(session.settings, session.vault)
+    if args.continue_anyway:
+        limits.continue_anyway()
+    decision = limits.before_reply(crisis=crisis)
+    if decision.notice and not args.json:
+        print(f"companion: {decision.notice}", file=sys.stderr)
+    return decision
 
 
 def _no_model() -> CompanionError:

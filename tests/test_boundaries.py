@@ -222,3 +222,34 @@ def test_durations_read_as_a_person_says_them() -> None:
     assert duration(3600) == "1 hour"
     assert duration(5400) == "1 hour 30 minutes"
     assert duration(7260) == "2 hours 1 minute"
+
+
+def test_say_respects_the_daily_limit_softly(tmp_path: Path, passphrase_file: Path,
+                                             tiny_model: Path) -> None:
+    import json
+
+    from companion import paths as where_
+    from tests.conftest import run_cli
+
+    home = tmp_path / "home"
+    base = ["--home", home, "--passphrase-file", passphrase_file]
+    assert run_cli(*base, "--model", tiny_model, "say", "hello").code == 0
+    (home / "config" / "config.toml").write_text(
+        "daily_limit_minutes = 1\ncooldown_minutes = 60\n", encoding="utf-8")
+    where = where_.resolve(home)
+    vault = Vault.unlock(where.vault_db, where.vault_key, PASSPHRASE)
+    vault.usage.add(datetime.now().astimezone().date().isoformat(), 120)
+    vault.close()
+
+    held = run_cli(*base, "say", "one more thing", "--json")
+    assert held.code == 0, held.err
+    data = json.loads(held.out)
+    assert data["held"] is True and data["reply"] is None and data["notice"]
+    history = json.loads(run_cli(*base, "history", "--conversation", "1", "--json").out)
+    assert history["messages"][-1]["content"] == "one more thing"  # kept, not answered
+
+    crisis = run_cli(*base, "say", "I want to kill myself", "--json")
+    assert json.loads(crisis.out)["reply"]  # never held
+
+    going_on = run_cli(*base, "say", "--continue-anyway", "please answer", "--json")
+    assert json.loads(going_on.out)["reply"]
