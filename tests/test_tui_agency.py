@@ -52,7 +52,11 @@ def with_model(tiny_model: Path, **care) -> Settings:
 async def ready(pilot, app: CompanionApp, state: str = "ready") -> None:
     await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen))
     await wait_for(pilot, lambda: app.engine_state == state)
-    await wait_for(pilot, lambda: app.focused is app.screen.query_one("#composer"))
+    def composer_focused() -> bool:
+        found = app.screen.query("#composer")  # the screen may still be changing
+        return bool(found) and app.focused is found.first()
+
+    await wait_for(pilot, composer_focused)
     if state == "none":
         await wait_for(pilot, lambda: "--model" in notice(app))
 
