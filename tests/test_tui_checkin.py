@@ -40,7 +40,7 @@ async def test_a_due_commitment_opens_the_session_and_the_answer_is_kept(
         first = app.session.messages()
         assert [m.role for m in first] == ["assistant"]
         assert first[0].provenance is not None  # phrased by the model, chosen by code
-        await wait_for(pilot, lambda: not app.screen.query("#composer").first().disabled)
+        await wait_for(pilot, lambda: any(not c.disabled for c in app.screen.query("#composer")))
         await send(pilot, "I managed two of them")
         await wait_for(pilot, lambda: len(app.session.messages()) >= 3 and
                        not app.screen.replying)
