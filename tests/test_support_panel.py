@@ -295,3 +295,18 @@ async def test_the_editor_saves_sections_and_contacts_to_the_vault(home: Path) -
         await pilot.pause()
         text = panel_text(app)  # the open panel shows the plan as it is now
         assert "not eating" in text and "Dr Rao" in text and "+44 7700" not in text
+
+
+def test_a_country_written_as_a_name_still_finds_its_lines(tmp_path: Path) -> None:
+    from companion.care.countries import country_code
+    from companion.care.support import panel
+
+    assert [country_code(t) for t in ("br", "Brasil", " brazil ", "España", "대한민국", "UK")] \
+        == ["BR", "BR", "BR", "ES", "KR", "GB"]
+    assert country_code("Atlantis") == "ATLANTIS"
+    vault = Vault.create(tmp_path / "v.db", tmp_path / "v.key", PASSPHRASE)
+    try:
+        shown = panel(vault, Settings(country="Brasil"))
+        assert shown.country == "BR" and any("188" in line.number for line in shown.lines)
+    finally:
+        vault.close()

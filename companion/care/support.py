@@ -166,10 +166,11 @@ def panel(vault: Vault, settings: Settings, user_file: Path | None = None) -> Su
     with vault.lock:
         plan = vault.safety_plan.get()
         contacts = vault.contacts.list()
+    from companion.care.countries import country_code
     from companion.care.profile import choices, read_profile
 
     with vault.lock:  # a country given at onboarding counts; config.toml wins if set
-        country = (choices(settings, read_profile(vault)).country or "").strip().upper()
+        country = country_code(choices(settings, read_profile(vault)).country or "")
     found = directory(user_file)
     lines = found.for_country(country) if country else ()
     return SupportPanel(
