@@ -17,7 +17,7 @@ from pathlib import Path
 
 from companion.paths import Paths
 from companion.vault import Vault
-from companion.vault.backup import vault_files
+from companion.vault.backup import fsync_dir, vault_files
 from companion.vault.connection import Connection, transaction
 
 PHRASE = "forget everything"
@@ -145,8 +145,8 @@ def forget_everything(paths: Paths) -> list[Path]:
         path.unlink(missing_ok=True)
         removed.append(path)
         if path == paths.vault_key:
-            _fsync_dir(path.parent)  # the key's removal is on disk before anything else
-    _fsync_dir(paths.vault_db.parent)
+            fsync_dir(path.parent)  # the key's removal is on disk before anything else
+    fsync_dir(paths.vault_db.parent)
     return removed
 
 
@@ -156,15 +156,6 @@ def _scribble(path: Path) -> None:
         fd = os.open(path, os.O_WRONLY)
         try:
             os.write(fd, secrets.token_bytes(size))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
             os.fsync(fd)
         finally:
             os.close(fd)

@@ -71,7 +71,8 @@ def check_new_file(out: Path) -> None:
         raise UsageError(f"The folder {out.parent} does not exist; nothing was written.")
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or delete in `folder` durable; best effort where it cannot be."""
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
         try:
@@ -148,7 +149,7 @@ def write_new_file(out: Path, write: Callable[[IO[bytes]], None]) -> None:
     except OSError as exc:
         raise UsageError(f"Could not write {out} ({exc.strerror or exc}); nothing was "
                          "written.") from None
-    _fsync_dir(out.parent)
+    fsync_dir(out.parent)
 
 
 # backup -------------------------------------------------------------------------------
@@ -436,7 +437,7 @@ def _restore(source: Path, opened: _Opened, db_path: Path, key_path: Path,
         placed.append(db_path)
         _place(tmp_key, key_path)
         placed.append(key_path)
-        _fsync_dir(db_path.parent)
+        fsync_dir(db_path.parent)
         conn = open_database(db_path, data_key)
         try:
             schema_from = int(conn.execute("PRAGMA user_version").fetchone()[0])
