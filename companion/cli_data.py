@@ -144,7 +144,7 @@ def _forget_conversation(args: argparse.Namespace) -> int:
 
 def _forget_all(args: argparse.Namespace) -> int:
     from companion import forget, paths
-    from companion.vault.backup import vault_files
+    from companion.vault.restore import vault_files
 
     where = paths.resolve(args.home)
     if not vault_files(where.vault_db, where.vault_key):
@@ -175,7 +175,7 @@ def _forget_all(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from companion import export
     from companion.cli import open_vault, settings_for
-    from companion.vault.backup import check_new_file
+    from companion.vault.private_files import check_new_file
 
     where, _settings = settings_for(args)
     out = args.out.expanduser()
@@ -208,7 +208,8 @@ _NAMES = {"conversations": ("conversation", "conversations"),
 
 def cmd_backup(args: argparse.Namespace) -> int:
     from companion.cli import settings_for
-    from companion.vault.backup import check_new_file, create_backup
+    from companion.vault.backup import create_backup
+    from companion.vault.private_files import check_new_file
 
     where, _settings = settings_for(args)
     out = args.out.expanduser()
@@ -222,7 +223,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from companion.cli import settings_for
-    from companion.vault.backup import occupied, restore_backup
+    from companion.vault.restore import occupied, restore_backup
 
     where, _settings = settings_for(args)
     source = args.source.expanduser()

@@ -1,7 +1,7 @@
 """A plaintext export of everything in the vault, as Markdown or JSON.
 
 The one place where the person's words leave the encryption on purpose, so the CLI asks
-first. The file is written by `vault.backup.write_new_file`: mode 0600 from the first
+first. The file is written by `vault.private_files.write_new_file`: mode 0600 from the first
 byte, complete or absent (never half written), and never over an existing file.
 """
 
@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from companion import __version__
 from companion.vault import Vault
-from companion.vault.backup import write_new_file
+from companion.vault.private_files import write_new_file
 
 FORMAT_VERSION = 1
 FORMATS = ("markdown", "json")

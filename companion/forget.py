@@ -17,8 +17,9 @@ from pathlib import Path
 
 from companion.paths import Paths
 from companion.vault import Vault
-from companion.vault.backup import fsync_dir, vault_files
 from companion.vault.connection import Connection, transaction
+from companion.vault.private_files import fsync_dir
+from companion.vault.restore import vault_files
 
 PHRASE = "forget everything"
 """What the person types to wipe the vault; nothing else will do."""

@@ -594,24 +594,24 @@ def test_an_unwritable_folder_gets_one_sentence_and_no_file(
 def test_a_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                        unnamed: bool) -> None:
     """Whole or nothing, with the Linux unnamed file and with the named temp file."""
-    from companion.vault import backup
+    from companion.vault import private_files
 
     if not unnamed:
-        monkeypatch.setattr(backup, "_write_unnamed", lambda out, write: False)
+        monkeypatch.setattr(private_files, "_write_unnamed", lambda out, write: False)
 
     def half(handle: io.BufferedWriter) -> None:
         handle.write(CANARY.encode("utf-8"))
         raise OSError(28, "No space left on device")
 
     out = tmp_path / "out.md"
-    with pytest.raises(backup.UsageError, match="nothing was written"):
-        backup.write_new_file(out, half)
+    with pytest.raises(private_files.UsageError, match="nothing was written"):
+        private_files.write_new_file(out, half)
     assert list(tmp_path.iterdir()) == []
 
-    backup.write_new_file(out, lambda handle: handle.write(b"whole"))
+    private_files.write_new_file(out, lambda handle: handle.write(b"whole"))
     assert out.read_bytes() == b"whole"
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["out.md"]
-    with pytest.raises(backup.UsageError, match="already exists"):
-        backup.write_new_file(out, lambda handle: handle.write(b"again"))
+    with pytest.raises(private_files.UsageError, match="already exists"):
+        private_files.write_new_file(out, lambda handle: handle.write(b"again"))
     assert out.read_bytes() == b"whole"
