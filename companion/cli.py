@@ -21,6 +21,7 @@ from companion import (
     __version__,
     cli_care,
     cli_data,
+    cli_journal,
     cli_memory,
     cli_models,
     cli_recall,
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true", help="print JSON")
     history.add_argument("--conversation", type=int, metavar="ID", help="print this one")
     cli_models.add_parsers(sub)
+    cli_journal.add_parsers(sub)
     cli_memory.add_parsers(sub)
     cli_data.add_parsers(sub)
     cli_recall.add_parsers(sub)
@@ -206,8 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     commands = {"say": cli_say.cmd_say, "history": cmd_history, "paths": cmd_paths,
                 "models": cli_models.cmd_models, "pin": cli_models.cmd_pin,
-                **cli_memory.COMMANDS, **cli_data.COMMANDS, **cli_recall.COMMANDS,
-                **cli_care.COMMANDS,
+                **cli_journal.COMMANDS, **cli_memory.COMMANDS, **cli_data.COMMANDS,
+                **cli_recall.COMMANDS, **cli_care.COMMANDS,
                 None: cmd_tui}
     try:
         return commands[args.command](args)

@@ -1,6 +1,7 @@
-"""Journal, memories, commitments and moods from the command line.
+"""Memories and commitments from the command line, and the steps every record command
+shares (`cli_journal` uses them for the journal and moods).
 
-`companion journal|memory|commitments|mood ACTION …`. The checks and the work are in
+`companion memory|commitments ACTION …`. The checks and the work are in
 `companion.memory.entries` (shared with the TUI); this module reads arguments, opens
 the vault and prints. Text arguments may be `-` to read stdin (strictly UTF-8), which
 is also the way to pass entries longer than the system allows on a command line.
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from companion.errors import UsageError
 
 if TYPE_CHECKING:
-    from companion.domain import Commitment, JournalEntry, Memory, Mood
+    from companion.domain import Commitment, Memory
     from companion.vault import Vault
 
 Job = Callable[["Vault"], int]
@@ -28,22 +29,6 @@ Job = Callable[["Vault"], int]
 def add_parsers(sub: Any) -> None:
     """Add this module's subcommands to the top-level parser."""
     from companion.domain import MEMORY_KINDS
-
-    journal = sub.add_parser("journal", help="write in your journal, read it, search it")
-    verbs = journal.add_subparsers(dest="verb", metavar="ACTION", required=True)
-    add = verbs.add_parser("add", help="save an entry (no reply is written)")
-    add.add_argument("text", metavar="TEXT", help="the entry; - reads it from stdin")
-    remember = add.add_mutually_exclusive_group()
-    remember.add_argument("--remember", dest="remember", action="store_true", default=None,
-                          help="the companion may recall it in conversation (the default)")
-    remember.add_argument("--no-remember", dest="remember", action="store_false",
-                          help="keep it out of conversations")
-    listing = verbs.add_parser("list", help="your entries, newest first")
-    listing.add_argument("--limit", type=int, metavar="N", help="only the newest N")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    search = verbs.add_parser("search", help="find entries by their words")
-    search.add_argument("query", metavar="QUERY")
-    search.add_argument("--json", action="store_true", help="print JSON")
 
     memory = sub.add_parser("memory", help="what the companion knows about you")
     verbs = memory.add_subparsers(dest="verb", metavar="ACTION", required=True)
@@ -79,19 +64,11 @@ def add_parsers(sub: Any) -> None:
                        ("accept", "keep a proposed one")):
         verbs.add_parser(name, help=text).add_argument("id", type=int, metavar="ID")
 
-    mood = sub.add_parser("mood", help="note how you feel, 1 to 5")
-    verbs = mood.add_subparsers(dest="verb", metavar="ACTION", required=True)
-    add = verbs.add_parser("add", help="note your mood now")
-    add.add_argument("score", metavar="N", help="1 (very low) to 5 (very good)")
-    add.add_argument("note", metavar="NOTE", nargs="?", default="", help="a few words")
-    listing = verbs.add_parser("list", help="your moods, newest first")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-
 
 # shared steps -------------------------------------------------------------------------
 
 
-def _with_vault(args: argparse.Namespace, job: Job, create: bool = False) -> int:
+def with_vault(args: argparse.Namespace, job: Job, create: bool = False) -> int:
     """Open the vault for a job; only the `add` actions may create it."""
     from companion import startup
     from companion.cli import open_vault, settings_for
@@ -107,7 +84,7 @@ def _with_vault(args: argparse.Namespace, job: Job, create: bool = False) -> int
         vault.close()
 
 
-def _text(value: str, what: str) -> str:
+def read_text(value: str, what: str) -> str:
     """The text argument, or stdin for `-`, checked before anything is opened."""
     from companion.memory import entries
 
@@ -116,87 +93,24 @@ def _text(value: str, what: str) -> str:
     return entries.clean_text(value, what)
 
 
-def _json(data: Any) -> None:
+def print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False))
 
 
-def _when(stamp: str | None) -> str:
+def when(stamp: str | None) -> str:
     return stamp[:16].replace("T", " ") if stamp else ""
 
 
-def _indented(text: str) -> str:
+def indented(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines() or [""])
 
 
-def _dispatch(handlers: dict[str, Callable[[argparse.Namespace], int]]
+def dispatch(handlers: dict[str, Callable[[argparse.Namespace], int]]
               ) -> Callable[[argparse.Namespace], int]:
     def command(args: argparse.Namespace) -> int:
         return handlers[args.verb](args)
 
     return command
-
-
-# journal ------------------------------------------------------------------------------
-
-
-def _journal_add(args: argparse.Namespace) -> int:
-    from companion.memory import entries
-
-    text = _text(args.text, "journal entry")
-    if args.remember is None:
-        from companion import config, paths
-
-        settings, _warning = config.load_or_default(paths.resolve(args.home).config_file)
-        remember = settings.remember_journal
-    else:
-        remember = args.remember
-
-    def job(vault: Vault) -> int:
-        entry = entries.add_journal(vault, text, remember=remember)
-        away = "" if remember else " The companion will not bring it up in conversation."
-        print(f"Saved journal entry #{entry.id}.{away}")
-        return 0
-
-    return _with_vault(args, job, create=True)
-
-
-def _show_journal(items: list[JournalEntry], as_json: bool, empty: str) -> None:
-    if as_json:
-        _json([asdict(e) for e in items])
-        return
-    if not items:
-        print(empty)
-    for entry in items:
-        away = "  (not recalled in conversation)" if not entry.remember else ""
-        print(f"#{entry.id}  {_when(entry.created_at)}{away}")
-        print(_indented(entry.content) + "\n")
-
-
-def _journal_list(args: argparse.Namespace) -> int:
-    from companion.memory import entries
-
-    if args.limit is not None and args.limit < 1:
-        raise UsageError("--limit must be 1 or more.")
-
-    def job(vault: Vault) -> int:
-        _show_journal(entries.journal_entries(vault, args.limit), args.json,
-                      "No journal entries yet; `companion journal add TEXT` writes one.")
-        return 0
-
-    return _with_vault(args, job)
-
-
-def _journal_search(args: argparse.Namespace) -> int:
-    from companion.memory import entries
-
-    entries.match_query(args.query)  # a query with no words is refused before unlocking
-
-    def job(vault: Vault) -> int:
-        _show_journal(entries.search_journal(vault, args.query), args.json,
-                      "No journal entry matches.")
-        return 0
-
-    return _with_vault(args, job)
 
 
 # memory -------------------------------------------------------------------------------
@@ -212,7 +126,7 @@ def _show_memories(items: list[Memory], as_json: bool, empty: str) -> None:
     from companion.memory.entries import describe_source
 
     if as_json:
-        _json([_memory_dict(m) for m in items])
+        print_json([_memory_dict(m) for m in items])
         return
     if not items:
         print(empty)
@@ -221,10 +135,10 @@ def _show_memories(items: list[Memory], as_json: bool, empty: str) -> None:
         mark = "  (proposed)" if m.status == "proposed" else ""
         print(f"#{m.id}  {m.kind}{mark}  {first}")
         if rest:
-            print(_indented("\n".join(rest)))
+            print(indented("\n".join(rest)))
         used = (f"used {m.used_count} time{'s' if m.used_count != 1 else ''}, last "
-                f"{_when(m.last_used_at)}" if m.used_count else "not used yet")
-        print(f"    {describe_source(m)}, {_when(m.created_at)}; {used}")
+                f"{when(m.last_used_at)}" if m.used_count else "not used yet")
+        print(f"    {describe_source(m)}, {when(m.created_at)}; {used}")
 
 
 def _memory_list(args: argparse.Namespace) -> int:
@@ -240,7 +154,7 @@ def _memory_list(args: argparse.Namespace) -> int:
         _show_memories(items, args.json, empty)
         return 0
 
-    return _with_vault(args, job)
+    return with_vault(args, job)
 
 
 def _memory_search(args: argparse.Namespace) -> int:
@@ -253,35 +167,35 @@ def _memory_search(args: argparse.Namespace) -> int:
                        "No memory matches.")
         return 0
 
-    return _with_vault(args, job)
+    return with_vault(args, job)
 
 
 def _memory_add(args: argparse.Namespace) -> int:
     from companion.memory import entries
 
     kind = entries.parse_kind(args.kind)
-    text = _text(args.text, "memory")
+    text = read_text(args.text, "memory")
 
     def job(vault: Vault) -> int:
         memory = entries.add_memory(vault, text, kind)
         print(f"Remembered as memory #{memory.id} ({memory.kind}).")
         return 0
 
-    return _with_vault(args, job, create=True)
+    return with_vault(args, job, create=True)
 
 
 def _memory_edit(args: argparse.Namespace) -> int:
     from companion.memory import entries
 
     kind = entries.parse_kind(args.kind) if args.kind is not None else None
-    text = _text(args.text, "memory")
+    text = read_text(args.text, "memory")
 
     def job(vault: Vault) -> int:
         memory = entries.edit_memory(vault, args.id, text, kind)
         print(f"Memory #{memory.id} ({memory.kind}) now reads as you wrote it.")
         return 0
 
-    return _with_vault(args, job)
+    return with_vault(args, job)
 
 
 def _memory_forget(args: argparse.Namespace) -> int:
@@ -292,7 +206,7 @@ def _memory_forget(args: argparse.Namespace) -> int:
         print(f"Memory #{args.id} is forgotten: deleted from the vault and its search index.")
         return 0
 
-    return _with_vault(args, job)
+    return with_vault(args, job)
 
 
 def _memory_accept(args: argparse.Namespace) -> int:
@@ -307,7 +221,7 @@ def _memory_accept(args: argparse.Namespace) -> int:
             print(f"Memory #{args.id} was already kept; nothing changed.")
         return 0
 
-    return _with_vault(args, job)
+    return with_vault(args, job)
 
 
 def _memory_discard(args: argparse.Namespace) -> int:
@@ -318,7 +232,7 @@ def _memory_discard(args: argparse.Namespace) -> int:
         print(f"Proposed memory #{args.id} is thrown away.")
         return 0
 
-    return _with_vault(args, job)
+    return with_vault(args, job)
 
 
 # commitments --------------------------------------------------------------------------
@@ -327,7 +241,7 @@ def _memory_discard(args: argparse.Namespace) -> int:
 def _commitments_add(args: argparse.Namespace) -> int:
     from companion.memory import entries
 
-    text = _text(args.text, "commitment")
+    text = read_text(args.text, "commitment")
     due = entries.parse_due(args.due) if args.due is not None else None
 
     def job(vault: Vault) -> int:
@@ -336,12 +250,12 @@ def _commitments_add(args: argparse.Namespace) -> int:
         print(f"Saved commitment #{item.id}{when}.")
         return 0
 
-    return _with_vault(args, job, create=True)
+    return with_vault(args, job, create=True)
 
 
 def _show_commitments(items: list[Commitment], as_json: bool, empty: str) -> None:
     if as_json:
-        _json([asdict(c) for c in items])
+        print_json([asdict(c) for c in items])
         return
     if not items:
         print(empty)
@@ -350,7 +264,7 @@ def _show_commitments(items: list[Commitment], as_json: bool, empty: str) -> Non
         first, *rest = c.content.splitlines() or [""]
         print(f"#{c.id}  [{c.status}]  {due}  {first}")
         if rest:
-            print(_indented("\n".join(rest)))
+            print(indented("\n".join(rest)))
 
 
 def _commitments_list(args: argparse.Namespace) -> int:
@@ -362,7 +276,7 @@ def _commitments_list(args: argparse.Namespace) -> int:
                           "No open commitments; `--all` shows done and dropped ones.")
         return 0
 
-    return _with_vault(args, job)
+    return with_vault(args, job)
 
 
 def _commitment_step(action: str) -> Callable[[argparse.Namespace], int]:
@@ -378,58 +292,18 @@ def _commitment_step(action: str) -> Callable[[argparse.Namespace], int]:
             print(f"Commitment #{item.id} is {words[action]}.")
             return 0
 
-        return _with_vault(args, job)
+        return with_vault(args, job)
 
     return command
 
 
-# moods --------------------------------------------------------------------------------
-
-
-def _mood_add(args: argparse.Namespace) -> int:
-    from companion.memory import entries
-
-    score = entries.parse_score(args.score)
-    note = entries.clean_note(args.note)
-
-    def job(vault: Vault) -> int:
-        mood = entries.add_mood(vault, score, note)
-        print(f"Noted: {mood.score}/5 at {_when(mood.created_at)}.")
-        return 0
-
-    return _with_vault(args, job, create=True)
-
-
-def _show_moods(items: list[Mood], as_json: bool) -> None:
-    if as_json:
-        _json([asdict(m) for m in items])
-        return
-    if not items:
-        print("No moods noted yet; `companion mood add N` notes one (1 to 5).")
-    for m in items:
-        print(f"#{m.id}  {_when(m.created_at)}  {m.score}/5  {m.note}".rstrip())
-
-
-def _mood_list(args: argparse.Namespace) -> int:
-    from companion.memory import entries
-
-    def job(vault: Vault) -> int:
-        _show_moods(entries.moods(vault), args.json)
-        return 0
-
-    return _with_vault(args, job)
-
-
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "journal": _dispatch({"add": _journal_add, "list": _journal_list,
-                          "search": _journal_search}),
-    "memory": _dispatch({"list": _memory_list, "search": _memory_search, "add": _memory_add,
+    "memory": dispatch({"list": _memory_list, "search": _memory_search, "add": _memory_add,
                          "edit": _memory_edit, "forget": _memory_forget,
                          "accept": _memory_accept, "discard": _memory_discard}),
-    "commitments": _dispatch({"add": _commitments_add, "list": _commitments_list,
+    "commitments": dispatch({"add": _commitments_add, "list": _commitments_list,
                               "done": _commitment_step("done"),
                               "drop": _commitment_step("drop"),
                               "accept": _commitment_step("accept")}),
-    "mood": _dispatch({"add": _mood_add, "list": _mood_list}),
 }
 """Subcommand name → handler; cli.main dispatches through this."""
