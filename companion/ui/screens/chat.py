@@ -27,6 +27,7 @@ from companion.errors import CompanionError
 from companion.logs import log_unexpected
 from companion.session import Reply, Session
 from companion.ui.screens.agency import ChatAgency
+from companion.ui.screens.chat_openers import ChatOpeners
 from companion.ui.screens.modes import ChatModes, ModeCommands
 from companion.ui.widgets.message import MessageView
 from companion.ui.widgets.sidebar import Sidebar
@@ -38,7 +39,7 @@ Answer = Callable[..., Reply]
 """`Session.reply` or another way to answer: (on_text, cancel, on_part) -> Reply."""
 
 
-class ChatScreen(ChatAgency, ChatModes, Screen[None]):
+class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
     COMMANDS = {ModeCommands}
     BINDINGS = [
         Binding("escape", "stop", "Stop reply", id="stop"),
@@ -175,16 +176,6 @@ class ChatScreen(ChatAgency, ChatModes, Screen[None]):
         self.offer_support(text)
         await self.answer()
 
-    def offer_support(self, text: str) -> None:
-        """Signs of crisis: the support panel opens beside the chat (never a modal, the
-        composer keeps focus) and no boundary may hold the reply."""
-        from companion.care.safety import scan
-        from companion.ui.widgets.support_panel import panel_for, show_support
-
-        if scan(text).fired:
-            self.crisis_now = True
-            show_support(self, panel_for(self.app))
-
     async def answer(self, action: Answer | None = None, *,
                      needs_model: bool | None = None) -> None:
         """Answer the conversation as it stands, in its mode, or run `action` (start an
@@ -304,93 +295,6 @@ class ChatScreen(ChatAgency, ChatModes, Screen[None]):
     def action_toggle_sidebar(self) -> None:
         sidebar = self.query_one(Sidebar)
         sidebar.display = not sidebar.display
-
-    def action_models(self) -> None:
-        """The Models screen: the only place in the app where the pin can move."""
-        from companion.ui.screens.models import ModelsScreen
-
-        self.save_draft()
-        self.app.push_screen(ModelsScreen())
-
-    def action_journal(self) -> None:
-        """Writing for oneself: entries get no reply."""
-        from companion.ui.screens.journal import JournalScreen
-
-        self.save_draft()
-        self.app.push_screen(JournalScreen())
-
-    def action_memories(self) -> None:
-        from companion.ui.screens.memories import MemoriesScreen
-
-        self.save_draft()
-        self.app.push_screen(MemoriesScreen())
-
-    def action_why(self) -> None:
-        """"Why did you say that?": what was recalled for the latest reply, and from where."""
-        from companion.memory.recall import explain
-
-        replies = [m for m in self.session.messages() if m.role == "assistant"]
-        if not replies:
-            self.notice("There is no reply here yet to explain.")
-            return
-        items = explain(self.session.vault, replies[-1].id)
-        if not items:
-            self.notice("Nothing was recalled for the latest reply; it came from this "
-                        "conversation alone.")
-            return
-        lines = ["For the latest reply the companion recalled:"]
-        for kind, item_id, _score, text in items:
-            shown = " ".join(text.split())[:100] if text is not None else "(since forgotten)"
-            lines.append(f"• {kind} #{item_id}: {shown}")
-        self.notice("\n".join(lines))
-
-    def action_delete_conversation(self) -> None:
-        """Delete the open conversation and all that was learned from it, after a yes."""
-        from companion.ui.widgets.jobs import Confirm
-
-        conversation_id = self.session.conversation_id
-        if conversation_id is None or self.replying:
-            self.notice("Open a conversation (and let any reply finish) to delete it.")
-            return
-        count = len(self.session.messages())
-        question = (f"Delete this conversation ({count} messages) and everything the companion "
-                    "learned from it: its summary, memories and proposed commitments? This "
-                    "cannot be undone.")
-
-        async def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            from companion.forget import forget_conversation
-
-            with self.session.vault.lock:
-                gone = forget_conversation(self.session.vault, conversation_id)
-                self.session.vault.checkpoint()
-            self.session.start_blank()
-            await self.show_conversation()
-            self.refresh_sidebar()
-            self.notice(f"Deleted the conversation, {gone.memories} memories and "
-                        f"{gone.summaries} summary learned from it.")
-
-        self.app.push_screen(Confirm(question, "Delete it", "Keep it"), answered)
-
-    def action_safety_plan(self) -> None:
-        """The safety plan and trusted contacts, shown in the support panel."""
-        from companion.ui.screens.safety_plan import SafetyPlanScreen
-        from companion.ui.widgets.support_panel import refresh_support
-
-        self.save_draft()
-        self.app.push_screen(SafetyPlanScreen(), lambda _: refresh_support(self))
-
-    def action_toggle_support(self) -> None:
-        """Show or put away the support panel; it never takes focus from the composer."""
-        from companion.ui.widgets.support_panel import toggle_support
-
-        toggle_support(self)
-
-    def action_mood(self) -> None:
-        from companion.ui.screens.mood import MoodScreen
-
-        self.app.push_screen(MoodScreen())
 
     async def on_sidebar_open(self, event: Sidebar.Open) -> None:
         if self.replying:
