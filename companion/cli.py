@@ -101,6 +101,10 @@ def overrides(args: argparse.Namespace) -> dict[str, float]:
 
 
 def _ask(prompt: str) -> str:
+    if not sys.stdin.isatty():  # getpass would fall back to echoing, with a warning
+        raise UsageError(
+            "No passphrase was given; run in a terminal or pass --passphrase-file FILE."
+        )
     try:
         return getpass.getpass(prompt)
     except (EOFError, OSError):

@@ -223,7 +223,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from companion.cli import settings_for
-    from companion.vault.restore import occupied, restore_backup
+    from companion.vault.restore import check_backup, occupied, restore_backup
 
     where, _settings = settings_for(args)
     source = args.source.expanduser()
@@ -232,6 +232,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
                          "empty home (--home DIR), nothing was changed.")
     if not source.is_file():
         raise UsageError(f"There is no backup file {source}; nothing was changed.")
+    check_backup(source)
     info = restore_backup(source, where.vault_db, where.vault_key,
                           _passphrase(args, "Passphrase of the backup: "))
     moved = (f"; its schema was brought from version {info.schema_from} to {info.schema_to}"

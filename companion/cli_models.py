@@ -220,6 +220,9 @@ def _with_vault(args: argparse.Namespace, job: Callable[[Any, Any, Any], int],
 def _use(args: argparse.Namespace) -> int:
     from companion import pinning
 
+    _where, _settings, library, registry = _library_and_registry(args)
+    pinning.resolve_local(library, registry, args.id)  # an unknown id needs no passphrase
+
     def job(where: Any, settings: Any, vault: Any) -> int:
         pin, before = pinning.use(where, vault, settings, args.id)
         back = f" `companion models rollback` returns to {_describe(before)}." if before else ""

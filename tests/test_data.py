@@ -615,3 +615,11 @@ def test_a_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.Monke
     with pytest.raises(private_files.UsageError, match="already exists"):
         private_files.write_new_file(out, lambda handle: handle.write(b"again"))
     assert out.read_bytes() == b"whole"
+
+
+def test_restore_refuses_a_non_backup_before_asking_for_a_passphrase(tmp_path: Path) -> None:
+    not_a_backup = tmp_path / "notes.txt"
+    not_a_backup.write_text("just notes", encoding="utf-8")
+    result = run_cli("--home", tmp_path / "home", "restore", not_a_backup)
+    assert result.code == 2
+    assert "not a companion backup" in result.err and "passphrase" not in result.err.lower()

@@ -140,6 +140,12 @@ def _open_backup(source: Path, tar: tarfile.TarFile) -> _Opened:
     return _Opened(tar, manifest, files, key_bytes)
 
 
+def check_backup(source: Path) -> None:
+    """Refuse a file that is not a readable backup before anyone is asked for a passphrase."""
+    with _open_tar(source) as tar:
+        _open_backup(source, tar)
+
+
 def _unwrap(source: Path, key_bytes: bytes, passphrase: str) -> bytes:
     """Check the passphrase against the backup's key file, writing nothing in the home."""
     with tempfile.TemporaryDirectory(prefix="companion-restore-") as tmp:
