@@ -17,8 +17,8 @@ from companion.domain import SamplingParams
 from companion.models.install import record_file
 from companion.models.library import Library
 from companion.models.pin import Pin
+from companion.models.pinning import check_pinned_file
 from companion.models.registry import load_registry
-from companion.pinning import check_pinned_file
 from tests.tiny_model import write_tiny_gguf
 
 

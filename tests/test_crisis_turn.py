@@ -7,11 +7,11 @@ from pathlib import Path
 
 from companion import paths
 from companion.config import Settings
+from companion.conversation.session import Session
+from companion.conversation.turn import CRISIS_CARE
 from companion.domain import SamplingParams
 from companion.engine.llama import LlamaEngine
 from companion.models.files import inspect_model
-from companion.session import Session
-from companion.turns import CRISIS_CARE
 from companion.ui.app import CompanionApp
 from companion.ui.widgets.support_panel import PANEL_ID
 from companion.vault import Vault

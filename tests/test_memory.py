@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from companion.config import Settings
+from companion.conversation.session import Session
 from companion.engine.llama import LlamaEngine
 from companion.memory import checkin
 from companion.memory.consolidate import consolidate
 from companion.memory.recall import fts_query, recall
 from companion.models.files import inspect_model
-from companion.session import Session
 from companion.vault import Vault
 from tests.conftest import PASSPHRASE, run_cli
 

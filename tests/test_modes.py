@@ -14,12 +14,12 @@ import pytest
 
 from companion.care import coach, exercises, modes
 from companion.config import Settings
+from companion.conversation.session import Session
 from companion.domain import Message, SamplingParams
 from companion.engine import prompt
 from companion.engine.llama import LlamaEngine
 from companion.errors import UsageError
 from companion.models.files import inspect_model
-from companion.session import Session
 from companion.vault import Vault
 from tests.conftest import PASSPHRASE, run_cli
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from companion import paths, pinning, startup
+from companion import paths
 from companion.care import personas
 from companion.care.persona import (
     SAFETY_CORE,
@@ -23,9 +23,12 @@ from companion.care.profile import (
     save_profile,
 )
 from companion.config import Settings
+from companion.conversation import pinned_model
+from companion.conversation import unlock as startup
+from companion.conversation.session import Session
 from companion.domain import SamplingParams
+from companion.models import pinning
 from companion.models.pin import text_hash
-from companion.session import Session
 from tests.conftest import PASSPHRASE
 
 MINE = """\
@@ -226,14 +229,14 @@ def test_profile_in_the_vault_reaches_session_and_pin(home: Path, tiny_model: Pa
         assert "Ada Lovelace" in system and "Always answer in Korean (한국어)" in system
         assert system == system_prompt_for(settings, profile_of(vault))
 
-        loaded = pinning.load(where, vault, settings)
+        loaded = pinned_model.load(where, vault, settings)
         assert loaded.pin.persona_sha256 == text_hash(system)
         assert not any("persona" in n for n in loaded.notices)
         pinning.close_engine(loaded.engine)
 
         # a different persona moves the system text, and the pin notices
         save_profile(vault, {**read_profile(vault), "persona": "plain"})
-        loaded = pinning.load(where, vault, settings)
+        loaded = pinned_model.load(where, vault, settings)
         assert any("persona text has changed" in n for n in loaded.notices)
         pinning.close_engine(loaded.engine)
     finally:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from companion.config import Settings
+from companion.conversation.session import Session
 from companion.domain import ModelInfo, TurnStats
 from companion.errors import ModelError
-from companion.session import Session
 from companion.vault import Vault
 from tests.conftest import PASSPHRASE
 

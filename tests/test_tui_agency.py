@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from companion import paths
-from companion.care import agency
 from companion.care.boundaries import FakeClock
 from companion.config import Settings
+from companion.conversation import agency
+from companion.conversation.session import Session
 from companion.domain import SamplingParams
 from companion.errors import UsageError
-from companion.session import Session
 from companion.ui.app import CompanionApp
 from companion.ui.screens.chat import ChatScreen
 from companion.ui.screens.usage import UsageScreen

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from textual.widgets import Button, DataTable
 
-from companion import paths, pinning
-from companion.compare import replay
+from companion import paths
 from companion.config import Settings
+from companion.conversation.pinned_model import replay
 from companion.domain import SamplingParams
-from companion.models import install
+from companion.models import install, pinning
 from companion.models.library import Library
 from companion.models.registry import load_registry
 from companion.ui.app import CompanionApp

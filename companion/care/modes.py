@@ -3,7 +3,7 @@
 One mode per conversation, stored with it (`vault.conversations.set_mode`), so it holds
 across restarts and each conversation keeps its own. This module is policy only —
 names, instructions, caps, Room voices, rehearsal setup, status text — with no vault
-and no engine, so the rules are easy to read and test; `companion.turns` does the work.
+and no engine, so the rules are easy to read and test; `companion.conversation.turn` does the work.
 
 KV cache: a mode's instructions depend only on the mode and its setup (the rehearsal
 role, the Room voices), never on the turn, and go in a second system message right

@@ -150,6 +150,12 @@ def profile_of(vault: Any) -> dict[str, str]:
     return read_profile(vault)
 
 
+def system_text_of(settings: Settings, vault: Any) -> str:
+    """The stable system text for this vault's person; the session speaks with it and
+    the pin records its hash, so both must get it from here."""
+    return system_prompt_for(settings, profile_of(vault))
+
+
 def system_prompt(extra: str = "") -> str:
     """The default persona's text with extra words (no profile, no language choice)."""
     return system_prompt_for(Settings(persona=extra), known=persona_files.load_personas())

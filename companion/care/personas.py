@@ -15,7 +15,7 @@ Mistakes are reported with the file, the line and the key, the way models.toml
 reports them, because the person fixing one is looking at the file in an editor. A
 bad file of the person's own is reported and skipped; the app always starts.
 
-Where the person's own personas live is known once a vault is opened (`startup` calls
+Where the person's own personas live is known once a vault is opened (`conversation.unlock` calls
 `use_config_folder`): the session, the pin and `models try` must all build the same
 system text, and they all reach it through `companion.care.persona.system_prompt_for`.
 """
@@ -113,7 +113,7 @@ _user_folder: Path | None = None
 def use_config_folder(config: Path | None) -> None:
     """Say which config folder's personas/ belongs to the vault just opened.
 
-    Set once per start by `startup` (CLI and TUI alike); until then only the built-in
+    Set once per start by `conversation.unlock` (CLI and TUI alike); until then only the built-in
     personas are known, which is what a test that opens a vault by hand gets.
     """
     global _user_folder

@@ -21,11 +21,11 @@ from textual.worker import get_current_worker
 
 from companion.care.boundaries import Clock, SystemClock
 from companion.config import Settings
+from companion.conversation.session import Session
 from companion.engine.base import ChatEngine
 from companion.errors import CompanionError, ModelError, PinMismatch
 from companion.logs import log_unexpected
 from companion.paths import Paths
-from companion.session import Session
 from companion.ui.background import MemoryWork
 from companion.ui.screens.chat import ChatScreen
 from companion.ui.screens.unlock import UnlockScreen
@@ -35,7 +35,7 @@ from companion.vault import Vault
 
 if TYPE_CHECKING:
     from companion.models.pin import Pin
-    from companion.pinning import Loaded
+    from companion.models.pinning import Loaded
 
 EngineLoader = Any  # Callable[[str, Settings], ChatEngine]
 
@@ -88,10 +88,10 @@ class CompanionApp(App[None]):
 
     def on_mount(self) -> None:
         self._apply_theme()
-        from companion import startup
+        from companion.conversation import unlock
 
         try:
-            new = startup.needs_new_vault(self.paths)
+            new = unlock.needs_new_vault(self.paths)
         except CompanionError as exc:
             self.push_screen(ProblemScreen(str(exc)))
             return
@@ -116,11 +116,11 @@ class CompanionApp(App[None]):
 
     @work(thread=True, exclusive=True, group="unlock")
     def _unlock_with_file(self, passphrase: str, new: bool) -> None:
-        from companion import startup
+        from companion.conversation import unlock
 
         try:
-            vault = (startup.create_vault(self.paths, passphrase) if new
-                     else startup.unlock_vault(self.paths, passphrase))
+            vault = (unlock.create_vault(self.paths, passphrase) if new
+                     else unlock.unlock_vault(self.paths, passphrase))
         except CompanionError as exc:
             self.call_from_thread(self.push_screen, ProblemScreen(str(exc)))
             return
@@ -140,7 +140,7 @@ class CompanionApp(App[None]):
     # the model ------------------------------------------------------------------------
 
     def _start_model(self) -> None:
-        from companion import pinning
+        from companion.models import pinning
 
         screen = self._chat()
         assert self.vault is not None
@@ -160,7 +160,8 @@ class CompanionApp(App[None]):
 
     @work(thread=True, exclusive=True, group="model")
     def _load_model(self) -> None:
-        from companion import pinning
+        from companion.conversation import pinned_model
+        from companion.models import pinning
 
         assert self.vault is not None
         try:
@@ -168,7 +169,7 @@ class CompanionApp(App[None]):
                 engine: ChatEngine = self._engine_loader(self.settings.model, self.settings)
                 loaded = None
             else:
-                loaded = pinning.load(self.paths, self.vault, self.settings,
+                loaded = pinned_model.load(self.paths, self.vault, self.settings,
                                       overrides=self._overrides)
                 if loaded is None:
                     raise ModelError("No model is set; start companion with --model PATH.")
@@ -233,7 +234,7 @@ class CompanionApp(App[None]):
         The model named at start (--model or config.toml) no longer applies once the pin
         was moved on purpose; keeping it would only earn a warning that it differs.
         """
-        from companion import pinning
+        from companion.models import pinning
 
         if self.session is None:
             return

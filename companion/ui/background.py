@@ -17,7 +17,7 @@ from companion.errors import CompanionError
 from companion.logs import log_unexpected
 
 if TYPE_CHECKING:
-    from companion.session import Session
+    from companion.conversation.session import Session
 
 QUIET_CHECK_SECONDS = 60
 

@@ -6,7 +6,7 @@
 - Ctrl+G: continue anyway, when the daily limit's pause holds a reply.
 - Ctrl+T: time spent.
 
-The work itself is `companion.care.agency` and `companion.care.boundaries`; this only
+The work itself is `companion.conversation.agency` and `companion.care.boundaries`; this only
 shows it.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 
 from textual.widgets import Input
 
-from companion.care import agency
 from companion.care.boundaries import Decision
+from companion.conversation import agency
 from companion.errors import CompanionError
 from companion.ui.widgets.message import MessageView
 

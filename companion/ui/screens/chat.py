@@ -23,9 +23,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown, Static
 
 from companion.care import modes
+from companion.conversation.session import Reply, Session
 from companion.errors import CompanionError
 from companion.logs import log_unexpected
-from companion.session import Reply, Session
 from companion.ui.screens.agency import ChatAgency
 from companion.ui.screens.chat_openers import ChatOpeners
 from companion.ui.screens.modes import ChatModes, ModeCommands

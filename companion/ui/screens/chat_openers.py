@@ -90,7 +90,7 @@ class ChatOpeners:
         async def answered(yes: bool | None) -> None:
             if not yes:
                 return
-            from companion.forget import forget_conversation
+            from companion.vault.forget import forget_conversation
 
             with self.session.vault.lock:
                 gone = forget_conversation(self.session.vault, conversation_id)

@@ -22,7 +22,7 @@ from companion.logs import log_unexpected
 from companion.ui.widgets.jobs import from_thread
 
 if TYPE_CHECKING:
-    from companion.compare import Comparison
+    from companion.models.compare import Comparison
 
 
 class CompareScreen(Screen[bool]):
@@ -61,7 +61,7 @@ class CompareScreen(Screen[bool]):
 
     @work(thread=True, exclusive=True, group="compare")
     def _replay(self, app: Any) -> None:
-        from companion.compare import replay
+        from companion.conversation.pinned_model import replay
 
         try:
             result = replay(app.paths, app.vault, app.settings, self.candidate_id,

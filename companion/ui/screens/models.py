@@ -92,7 +92,7 @@ class ModelsScreen(ModelJobs, Screen[None]):
         """Re-read the registry and the library; cheap (a TOML and a small JSON file)."""
         from companion.models.catalog import catalog
         from companion.models.library import Library
-        from companion.pinning import current_pin, registry_for
+        from companion.models.pinning import current_pin, registry_for
 
         app = self.owner
         view: Catalog = catalog(registry_for(app.paths), Library(app.paths.models),
@@ -162,7 +162,7 @@ class ModelsScreen(ModelJobs, Screen[None]):
         from companion.models import install
         from companion.models.download import DownloadCancelled
         from companion.models.library import Library
-        from companion.pinning import registry_for
+        from companion.models.pinning import registry_for
 
         row, app = self.selected, self.owner
         registry = registry_for(app.paths)
@@ -194,7 +194,7 @@ class ModelsScreen(ModelJobs, Screen[None]):
     def action_import(self) -> None:
         from companion.models import install
         from companion.models.library import Library
-        from companion.pinning import registry_for
+        from companion.models.pinning import registry_for
 
         box, app = self.query_one("#import-path", Input), self.owner
         if not box.value.strip():
@@ -219,7 +219,7 @@ class ModelsScreen(ModelJobs, Screen[None]):
     def action_verify(self) -> None:
         from companion.models import install
         from companion.models.library import Library
-        from companion.pinning import registry_for, resolve_local
+        from companion.models.pinning import registry_for, resolve_local
 
         row, app = self._pick(installed=True), self.owner
         if row is None:
@@ -237,7 +237,7 @@ class ModelsScreen(ModelJobs, Screen[None]):
         self.start_job(f"Checking {row.id}", job)
 
     def action_use(self, model_id: str | None = None) -> None:
-        from companion import pinning
+        from companion.conversation import pinned_model
 
         row = self._pick(installed=True) if model_id is None else self.rows.get(model_id)
         if row is None:
@@ -252,7 +252,7 @@ class ModelsScreen(ModelJobs, Screen[None]):
         report = self.hash_progress(f"Checking and loading {row.id}", row.size)
 
         def job() -> str:
-            pin, before = pinning.use(app.paths, app.vault, app.settings, row.id, report)
+            pin, before = pinned_model.use(app.paths, app.vault, app.settings, row.id, report)
             back = (f" Rollback returns to {before.model_id} ({before.short_hash})." if before
                     else "")
             return f"Your companion is now pinned to {pin.model_name} ({pin.short_hash}).{back}"
@@ -260,7 +260,7 @@ class ModelsScreen(ModelJobs, Screen[None]):
         self.start_job(f"Checking and loading {row.id}", job, after=app.reload_model)
 
     def action_rollback(self) -> None:
-        from companion import pinning
+        from companion.models import pinning
 
         if self._replying():
             self.say("A reply is still coming; stop it first (Esc in the chat).", error=True)

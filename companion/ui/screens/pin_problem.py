@@ -67,7 +67,7 @@ class PinProblemScreen(ModelJobs, ModalScreen[None]):
 
     def entry(self) -> RegistryEntry | None:
         """The registry entry that is byte for byte the pinned file, if there is one."""
-        from companion.pinning import registry_for
+        from companion.models.pinning import registry_for
 
         if self.pin is None:
             return None
@@ -94,8 +94,8 @@ class PinProblemScreen(ModelJobs, ModalScreen[None]):
         self._restore(entry)
 
     def _restore(self, entry: RegistryEntry) -> None:
-        from companion import pinning
-        from companion.models import install
+        from companion.conversation import pinned_model
+        from companion.models import install, pinning
         from companion.models.download import DownloadCancelled
         from companion.models.files import sha256_of
         from companion.models.library import Library
@@ -121,7 +121,7 @@ class PinProblemScreen(ModelJobs, ModalScreen[None]):
                 raise DownloadCancelled(f"The download of {entry.id} was stopped; what "
                                         "arrived is kept, and Restore resumes it.") from None
             if Path(model.path) != Path(pin.model_path):  # same bytes, another place
-                pinning.use(app.paths, app.vault, app.settings, entry.id)
+                pinned_model.use(app.paths, app.vault, app.settings, entry.id)
             return f"Restored {entry.id} ({model.short_hash}).{aside}"
 
         if self.start_job(label, job, cancel=cancel, after=app.reload_model):

@@ -86,13 +86,13 @@ class UnlockScreen(Screen[Vault]):
 
     @work(thread=True, exclusive=True, group="unlock")
     def _open(self, passphrase: str) -> None:
-        from companion import startup
+        from companion.conversation import unlock
 
         try:
             if self.create:
-                vault = startup.create_vault(self.paths, passphrase)
+                vault = unlock.create_vault(self.paths, passphrase)
             else:
-                vault = startup.unlock_vault(self.paths, passphrase)
+                vault = unlock.unlock_vault(self.paths, passphrase)
         except WrongPassphrase as exc:
             self.app.call_from_thread(self._failed, str(exc), retry=True)
             return

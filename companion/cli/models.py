@@ -65,7 +65,7 @@ def _hash_progress(line: ProgressLine, total: int) -> Callable[[int], None]:
 
 
 def _library_and_registry(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
-    from companion.cli import settings_for
+    from companion.cli.steps import settings_for
     from companion.models.library import Library
     from companion.models.registry import load_registry
 
@@ -157,8 +157,8 @@ def _import(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from companion.models import install
+    from companion.models.pinning import resolve_local
     from companion.models.progress import ProgressLine
-    from companion.pinning import resolve_local
 
     _where, _settings, library, registry = _library_and_registry(args)
     targets = [resolve_local(library, registry, args.id)] if args.id else library.all()
@@ -177,7 +177,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _remove(args: argparse.Namespace) -> int:
     from companion.models import install
-    from companion.pinning import resolve_local
+    from companion.models.pinning import resolve_local
 
     _where, _settings, library, registry = _library_and_registry(args)
     model = resolve_local(library, registry, args.id)
@@ -203,11 +203,11 @@ def _describe(pin: Pin) -> str:
 def _with_vault(args: argparse.Namespace, job: Callable[[Any, Any, Any], int],
                 create: bool = False) -> int:
     """Open the vault for a job; only `use` may create it (a first pin on a new machine)."""
-    from companion import startup
-    from companion.cli import open_vault, settings_for
+    from companion.cli.steps import open_vault, settings_for
+    from companion.conversation import unlock
 
     where, settings = settings_for(args)
-    if not create and startup.needs_new_vault(where):
+    if not create and unlock.needs_new_vault(where):
         raise UsageError(f"There is no vault in {where.data} yet; start companion once with "
                          "--model PATH to create it.")
     vault = open_vault(args, where)
@@ -218,13 +218,14 @@ def _with_vault(args: argparse.Namespace, job: Callable[[Any, Any, Any], int],
 
 
 def _use(args: argparse.Namespace) -> int:
-    from companion import pinning
+    from companion.conversation import pinned_model
+    from companion.models import pinning
 
     _where, _settings, library, registry = _library_and_registry(args)
     pinning.resolve_local(library, registry, args.id)  # an unknown id needs no passphrase
 
     def job(where: Any, settings: Any, vault: Any) -> int:
-        pin, before = pinning.use(where, vault, settings, args.id)
+        pin, before = pinned_model.use(where, vault, settings, args.id)
         back = f" `companion models rollback` returns to {_describe(before)}." if before else ""
         print(f"Your companion is now pinned to {_describe(pin)}.{back}")
         return 0
@@ -233,7 +234,7 @@ def _use(args: argparse.Namespace) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    from companion import pinning
+    from companion.models import pinning
 
     def job(where: Any, _settings: Any, vault: Any) -> int:
         now, left = pinning.rollback(where, vault)
@@ -245,7 +246,7 @@ def _rollback(args: argparse.Namespace) -> int:
 
 
 def _try(args: argparse.Namespace) -> int:
-    from companion.compare import replay
+    from companion.conversation.pinned_model import replay
 
     def job(where: Any, settings: Any, vault: Any) -> int:
         result = replay(where, vault, settings, args.id, conversation_id=args.conversation,
@@ -304,3 +305,7 @@ def cmd_pin(args: argparse.Namespace) -> int:
         return 0
 
     return _with_vault(args, job)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"models": cmd_models,
+                                                            "pin": cmd_pin}

@@ -24,8 +24,8 @@ from companion.vault.restore import vault_files
 PHRASE = "forget everything"
 """What the person types to wipe the vault; nothing else will do."""
 
-CURRENT_KEY = "current_conversation"  # companion.session.CURRENT_KEY
-DRAFT_KEY = "draft"  # companion.session.DRAFT_KEY
+CURRENT_KEY = "current_conversation"  # companion.conversation.session.CURRENT_KEY
+DRAFT_KEY = "draft"  # companion.conversation.session.DRAFT_KEY
 AWAITING_KEY = "awaiting_check_in"  # companion.memory.checkin.AWAITING_KEY
 
 

@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +20,9 @@ from companion.errors import CompanionError, UsageError
 if TYPE_CHECKING:
     from companion.care.boundaries import Decision
     from companion.care.support import SupportPanel
+    from companion.conversation.session import Reply, Session
     from companion.memory.checkin import CheckIn
     from companion.paths import Paths
-    from companion.session import Reply, Session
 
 
 def add_parsers(sub: Any) -> None:
@@ -126,9 +127,9 @@ def _support(where: Paths, session: Session) -> SupportPanel | None:
 
 
 def cmd_say(args: argparse.Namespace) -> int:
-    from companion import pinning
-    from companion.cli import open_vault, overrides, settings_for
-    from companion.session import Session
+    from companion.cli.steps import open_vault, overrides, settings_for
+    from companion.conversation import pinned_model
+    from companion.conversation.session import Session
 
     where, settings = settings_for(args)
     text = _read_message(args.text) if args.text is not None else None
@@ -150,7 +151,7 @@ def cmd_say(args: argparse.Namespace) -> int:
         if not starting and text is not None:
             session.add_user_message(text)
         try:
-            loaded = pinning.load(where, vault, settings, cli_model=args.model,
+            loaded = pinned_model.load(where, vault, settings, cli_model=args.model,
                                   overrides=overrides(args))
             if loaded is not None:
                 for notice in loaded.notices:
@@ -238,3 +239,6 @@ def _no_model() -> CompanionError:
         "No model is set, so your message is saved without a reply; "
         "run again with --model PATH to a .gguf file."
     )
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"say": cmd_say}

@@ -24,7 +24,7 @@ def add_parsers(sub: Any) -> None:
 
 def cmd_personas(args: argparse.Namespace) -> int:
     from companion.care import personas
-    from companion.cli import settings_for
+    from companion.cli.steps import settings_for
 
     where, settings = settings_for(args)
     folder = personas.user_dir(where.config)

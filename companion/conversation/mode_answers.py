@@ -1,7 +1,7 @@
 """What each mode does with a turn: which calls to the model, what is stored, in order.
 
 The rules (instructions, caps, voices, coach steps, exercise steps) live in
-companion.care; a `Turn` (companion.turns) does the calling and storing. Code decides
+companion.care; a `Turn` (companion.conversation.turn) does the calling and storing. Code decides
 everything that must be dependable — which exercise step comes next, which coach steps
 became commitments, when a rehearsal ends — and the model only supplies words.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from companion.care import coach, exercises, modes
+from companion.conversation.turn import Turn
 from companion.domain import Message, Provenance, SamplingParams
 from companion.errors import ModelError, UsageError
-from companion.turns import Turn
 
 
 def _newest_user(history: Sequence[Message]) -> Message | None:
@@ -184,7 +184,7 @@ def _ask(turn: Turn, current: exercises.Status, intro: bool = False) -> None:
     turn.exercise = current
 
 
-FLOWS: dict[str, Callable[[Turn], None]] = {
+ANSWERS: dict[str, Callable[[Turn], None]] = {
     "listen": listen, "journal": journal, "coach": coaching, "rehearse": rehearse,
     "room": room, "exercise": exercise,
 }

@@ -22,23 +22,23 @@ def add_parsers(sub: Any) -> None:
 
 
 def _needs_vault(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    from companion import startup
-    from companion.cli import open_vault, settings_for
+    from companion.cli.steps import open_vault, settings_for
+    from companion.conversation import unlock
 
     where, settings = settings_for(args)
-    if startup.needs_new_vault(where):
+    if unlock.needs_new_vault(where):
         raise UsageError(f"There is no vault in {where.data} yet; start companion once to "
                          "create it.")
     return where, settings, open_vault(args, where)
 
 
 def cmd_consolidate(args: argparse.Namespace) -> int:
-    from companion import pinning
+    from companion.conversation import pinned_model
     from companion.memory.consolidate import consolidate
 
     where, settings, vault = _needs_vault(args)
     try:
-        loaded = pinning.load(where, vault, settings, cli_model=args.model)
+        loaded = pinned_model.load(where, vault, settings, cli_model=args.model)
         if loaded is None:
             raise ModelError("No model is set, so nothing can be summarised; run again with "
                              "--model PATH.")

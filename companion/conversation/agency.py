@@ -2,7 +2,7 @@
 
 "User agency (delete a thread and restart)" was one of the things people asked for.
 Esc already stops a reply (the session's `cancel`); deleting a whole conversation is
-`companion.forget.forget_conversation`. This module adds the rest, without any UI, so
+`companion.vault.forget.forget_conversation`. This module adds the rest, without any UI, so
 the TUI and the command line share it:
 
 - `edit_last(vault, conversation_id, text)`: the person's last message gets the new
@@ -30,7 +30,7 @@ from companion.vault.connection import transaction
 from companion.vault.conversations import _title_from
 
 if TYPE_CHECKING:  # the session sits above care; only its shape is needed here
-    from companion.session import Reply, Session
+    from companion.conversation.session import Reply, Session
     from companion.vault import Vault
 
 

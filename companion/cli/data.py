@@ -74,10 +74,10 @@ def _confirm(question: str, refusal: str) -> None:
 
 
 def _passphrase(args: argparse.Namespace, prompt: str = "Passphrase: ") -> str:
-    from companion import startup
+    from companion.conversation import unlock
 
     if args.passphrase_file is not None:
-        return startup.read_passphrase_file(args.passphrase_file)
+        return unlock.read_passphrase_file(args.passphrase_file)
     try:
         return getpass.getpass(prompt)
     except (EOFError, OSError):
@@ -87,9 +87,9 @@ def _passphrase(args: argparse.Namespace, prompt: str = "Passphrase: ") -> str:
 
 
 def _need_vault(where: Any, doing: str) -> None:
-    from companion import startup
+    from companion.conversation import unlock
 
-    if startup.needs_new_vault(where):
+    if unlock.needs_new_vault(where):
         raise UsageError(f"There is no vault in {where.data} yet, so there is nothing to "
                          f"{doing}.")
 
@@ -106,8 +106,8 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def _forget_conversation(args: argparse.Namespace) -> int:
-    from companion import forget
-    from companion.cli import open_vault, settings_for
+    from companion.cli.steps import open_vault, settings_for
+    from companion.vault import forget
 
     where, _settings = settings_for(args)
     _need_vault(where, "delete")
@@ -143,7 +143,8 @@ def _forget_conversation(args: argparse.Namespace) -> int:
 
 
 def _forget_all(args: argparse.Namespace) -> int:
-    from companion import forget, paths
+    from companion import paths
+    from companion.vault import forget
     from companion.vault.restore import vault_files
 
     where = paths.resolve(args.home)
@@ -173,8 +174,8 @@ def _forget_all(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from companion import export
-    from companion.cli import open_vault, settings_for
+    from companion.cli.steps import open_vault, settings_for
+    from companion.vault import export
     from companion.vault.private_files import check_new_file
 
     where, _settings = settings_for(args)
@@ -207,7 +208,7 @@ _NAMES = {"conversations": ("conversation", "conversations"),
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from companion.cli import settings_for
+    from companion.cli.steps import settings_for
     from companion.vault.backup import create_backup
     from companion.vault.private_files import check_new_file
 
@@ -222,7 +223,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from companion.cli import settings_for
+    from companion.cli.steps import settings_for
     from companion.vault.restore import check_backup, occupied, restore_backup
 
     where, _settings = settings_for(args)

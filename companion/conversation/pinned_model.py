@@ -1,61 +1,45 @@
-"""`models try`: the same words through the pinned model and a candidate, side by side.
+"""The pinned model as a conversation uses it: `models.pinning` with this vault's persona.
 
-Choosing a new model should be an informed, reversible decision, so the person sees
-how each would answer their own recent messages, with the same seed and parameters,
-before moving the pin. Nothing is written to the conversation.
+The pin records the hash of the stable system text and probes the model with it, and
+`models try` replays the person's own conversation; both need what only this layer
+knows (the persona and profile in the vault, the conversation's mode and recalled
+items), so the model layer is handed them from here and never imports care.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
+from typing import Any
 
 from companion.care import modes
 from companion.care.modes import ModeState
-from companion.care.persona import profile_of, system_prompt_for
+from companion.care.persona import system_text_of
 from companion.config import Settings
 from companion.domain import Message, SamplingParams
 from companion.engine import prompt
-from companion.engine.base import ChatEngine, ChatMessage
 from companion.errors import UsageError
-from companion.models.install import record_file
+from companion.models import pinning
+from companion.models.compare import Comparison, Prompt, Step, compare
 from companion.models.library import Library
-from companion.models.pin import PROBE_SEED, Pin
+from companion.models.pin import Pin
 from companion.paths import Paths
-from companion.pinning import (
-    check_pinned_file,
-    checked_info,
-    close_engine,
-    current_pin,
-    load_engine,
-    registry_for,
-    resolve_local,
-)
 from companion.vault import Vault
 
-Step = Callable[[str], None]
+
+def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None = None,
+         overrides: dict[str, Any] | None = None,
+         progress: pinning.Progress | None = None) -> pinning.Loaded | None:
+    """The engine for the pinned model (the first model chosen becomes the pin)."""
+    return pinning.load(paths, vault, settings, cli_model, overrides, progress,
+                        system=system_text_of(settings, vault))
 
 
-@dataclass(frozen=True)
-class Pair:
-    user_text: str
-    pinned: str
-    candidate: str
-
-
-@dataclass(frozen=True)
-class Comparison:
-    pin: Pin
-    candidate_id: str
-    candidate_name: str
-    candidate_sha256: str
-    seed: int
-    pairs: list[Pair]
-
-
-Prompt = tuple[str, list[ChatMessage], SamplingParams]
+def use(paths: Paths, vault: Vault, settings: Settings, model_id: str,
+        progress: pinning.Progress | None = None) -> tuple[Pin, Pin | None]:
+    """Move the pin deliberately to MODEL_ID, probing it with this person's persona."""
+    return pinning.use(paths, vault, settings, model_id, progress,
+                       system=system_text_of(settings, vault))
 
 
 def _prompts(vault: Vault, messages: list[Message], system: str, mode: ModeState,
@@ -82,27 +66,17 @@ def _prompts(vault: Vault, messages: list[Message], system: str, mode: ModeState
     return prompts
 
 
-def _answers(engine: ChatEngine, prompts: list[Prompt], seed: int,
-             cancel: threading.Event) -> list[str]:
-    answers = []
-    for _text, messages, params in prompts:
-        engine.reset_cache()  # each answer from scratch, so the order cannot matter
-        answers.append("".join(engine.stream(messages, params, seed, cancel)))
-    return answers
-
-
 def replay(paths: Paths, vault: Vault, settings: Settings, candidate_id: str, *,
            conversation_id: int | None = None, last: int = 3,
            step: Step | None = None, cancel: threading.Event | None = None) -> Comparison:
+    """`models try`: the person's last N messages through the pinned model and a candidate."""
     if last < 1:
         raise UsageError("--last must be 1 or more.")
-    pin = current_pin(vault)
+    pin = pinning.current_pin(vault)
     if pin is None:
         raise UsageError("Nothing is pinned yet, so there is nothing to compare with; start "
                          "companion with a model first.")
-    library = Library(paths.models)
-    registry = registry_for(paths)
-    candidate = resolve_local(library, registry, candidate_id)
+    pinning.resolve_local(Library(paths.models), pinning.registry_for(paths), candidate_id)
     with vault.lock:
         if conversation_id is None:
             latest = vault.conversations.latest()
@@ -112,29 +86,9 @@ def replay(paths: Paths, vault: Vault, settings: Settings, candidate_id: str, *,
                              "lists them.")
         messages = vault.conversations.messages(conversation_id)
         mode = ModeState(*vault.conversations.mode(conversation_id))
-    system = system_prompt_for(settings, profile_of(vault))
     fallback = replace(pin.sampling, max_tokens=min(pin.sampling.max_tokens,
                                                     settings.listen_max_tokens))
-    prompts = _prompts(vault, messages, system, mode, fallback, last)
+    prompts = _prompts(vault, messages, system_text_of(settings, vault), mode, fallback, last)
     if not prompts:
         raise UsageError(f"Conversation {conversation_id} has no messages of yours to replay.")
-    seed = settings.seed if settings.seed is not None else PROBE_SEED
-    cancel = cancel or threading.Event()
-    say = step or (lambda _text: None)
-    results = []
-    for label, info in (
-        (f"pinned model {pin.model_name}", lambda: check_pinned_file(library, pin, registry)),
-        (f"candidate {candidate.id}", lambda: checked_info(record_file(
-            library, Path(candidate.path), registry, source=candidate.source,
-            model_id=candidate.id))),
-    ):
-        say(f"Loading the {label}…")
-        engine = load_engine(info(), settings)
-        try:
-            say(f"Answering {len(prompts)} message(s) with the {label}…")
-            results.append(_answers(engine, prompts, seed, cancel))
-        finally:
-            close_engine(engine)
-    checked = library.get(candidate.id) or candidate
-    pairs = [Pair(text, a, b) for (text, _, _), a, b in zip(prompts, *results, strict=True)]
-    return Comparison(pin, checked.id, checked.name, checked.sha256, seed, pairs)
+    return compare(paths, settings, pin, candidate_id, prompts, step=step, cancel=cancel)

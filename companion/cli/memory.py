@@ -1,5 +1,4 @@
-"""Memories and commitments from the command line, and the steps every record command
-shares (`cli_journal` uses them for the journal and moods).
+"""Memories and commitments from the command line.
 
 `companion memory|commitments ACTION …`. The checks and the work are in
 `companion.memory.entries` (shared with the TUI); this module reads arguments, opens
@@ -11,20 +10,15 @@ Input is checked before the vault is opened, so a refused entry leaves no trace.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from companion.errors import UsageError
+from companion.cli.steps import dispatch, indented, print_json, read_text, when, with_vault
 
 if TYPE_CHECKING:
     from companion.domain import Commitment, Memory
     from companion.vault import Vault
-
-Job = Callable[["Vault"], int]
-
 
 def add_parsers(sub: Any) -> None:
     """Add this module's subcommands to the top-level parser."""
@@ -63,54 +57,6 @@ def add_parsers(sub: Any) -> None:
     for name, text in (("done", "mark one done"), ("drop", "let one go"),
                        ("accept", "keep a proposed one")):
         verbs.add_parser(name, help=text).add_argument("id", type=int, metavar="ID")
-
-
-# shared steps -------------------------------------------------------------------------
-
-
-def with_vault(args: argparse.Namespace, job: Job, create: bool = False) -> int:
-    """Open the vault for a job; only the `add` actions may create it."""
-    from companion import startup
-    from companion.cli import open_vault, settings_for
-
-    where, _settings = settings_for(args)
-    if not create and startup.needs_new_vault(where):
-        raise UsageError(f"There is no vault in {where.data} yet, so there is nothing to "
-                         "show; `companion journal add TEXT` or starting companion creates it.")
-    vault = open_vault(args, where)
-    try:
-        return job(vault)
-    finally:
-        vault.close()
-
-
-def read_text(value: str, what: str) -> str:
-    """The text argument, or stdin for `-`, checked before anything is opened."""
-    from companion.memory import entries
-
-    if value == "-":
-        value = entries.decode_input(sys.stdin.buffer.read(), what)
-    return entries.clean_text(value, what)
-
-
-def print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False))
-
-
-def when(stamp: str | None) -> str:
-    return stamp[:16].replace("T", " ") if stamp else ""
-
-
-def indented(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines() or [""])
-
-
-def dispatch(handlers: dict[str, Callable[[argparse.Namespace], int]]
-              ) -> Callable[[argparse.Namespace], int]:
-    def command(args: argparse.Namespace) -> int:
-        return handlers[args.verb](args)
-
-    return command
 
 
 # memory -------------------------------------------------------------------------------

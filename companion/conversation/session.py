@@ -3,7 +3,7 @@
 The user's message is committed before the model sees it, so a crash, Ctrl+C or a
 kill during the reply never loses what they wrote; a reply cut short is kept and
 marked as stopped. Each conversation has a mode (companion.care.modes); the answer
-in that mode is one of companion.flows, driven through a companion.turns.Turn.
+in that mode is one of `mode_answers`, driven through a `turn.Turn`.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from companion import flows
 from companion.care import coach, exercises, modes, safety
 from companion.care.modes import ModeState
 from companion.care.persona import profile_of, system_prompt_for
 from companion.care.safety import Signal
 from companion.config import Settings
+from companion.conversation import mode_answers
+from companion.conversation.turn import NO_MODEL, OnPart, OnText, Reply, Turn
 from companion.domain import Conversation, Message, SamplingParams
 from companion.engine.base import ChatEngine
 from companion.errors import ModelError, UsageError
 from companion.memory import checkin
-from companion.turns import NO_MODEL, OnPart, OnText, Reply, Turn
 from companion.vault import Vault
 
 CURRENT_KEY = "current_conversation"
@@ -144,7 +144,7 @@ class Session:
         mode = self.mode()
         if self.engine is None and modes.needs_model(mode.name):
             raise ModelError(NO_MODEL)
-        return self._run(flows.FLOWS[mode.name], on_text, cancel, on_part)
+        return self._run(mode_answers.ANSWERS[mode.name], on_text, cancel, on_part)
 
     def _run(self, flow: Callable[[Turn], None], on_text: OnText | None,
              cancel: threading.Event | None, on_part: OnPart | None) -> Reply:
@@ -268,7 +268,7 @@ class Session:
         where an unfinished run in this conversation stopped."""
         if self.conversation_id is None:
             self._create_conversation()
-        return self._run(lambda turn: flows.begin_exercise(turn, exercise_id), on_text,
+        return self._run(lambda turn: mode_answers.begin_exercise(turn, exercise_id), on_text,
                          cancel, on_part)
 
     def continue_exercise(self, on_text: OnText | None = None,
@@ -285,7 +285,7 @@ class Session:
         """Step out of the role: a short debrief in the companion's voice, then Listen."""
         if self.mode().name != "rehearse" or self.conversation_id is None:
             raise UsageError("There is no rehearsal going on in this conversation.")
-        return self._run(flows.debrief, on_text, cancel, on_part)
+        return self._run(mode_answers.debrief, on_text, cancel, on_part)
 
     def proposed_steps(self) -> list[str]:
         return [s.text for s in coach.from_state(self.mode().state)[1]]
@@ -299,7 +299,8 @@ class Session:
             raise UsageError("There are no proposed steps waiting in this conversation.")
         if numbers is not None and not all(1 <= n <= len(steps) for n in numbers):
             raise UsageError(f"Choose step numbers from 1 to {len(steps)}.")
-        return self._run(lambda turn: flows.take_steps(turn, numbers), on_text, None, on_part)
+        return self._run(lambda turn: mode_answers.take_steps(turn, numbers), on_text, None,
+                         on_part)
 
     # memory ---------------------------------------------------------------------------
 

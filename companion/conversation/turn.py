@@ -107,7 +107,7 @@ class _Unlabel:
 
 
 class Turn:
-    """An answer in progress; the flows below drive it."""
+    """An answer in progress; the answers in `mode_answers` drive it."""
 
     def __init__(self, *, vault: Vault, conversation_id: int, engine: ChatEngine | None,
                  settings: Settings, system: str, mode: ModeState,

@@ -1,7 +1,7 @@
 """The journal and moods from the command line: `companion journal|mood ACTION …`.
 
 Entries get no reply. The checks and the work are in `companion.memory.entries`; the
-steps every record command shares (vault, stdin, output) are in `cli_memory`.
+steps every command shares (vault, stdin, output) are in `companion.cli.steps`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from companion.cli_memory import dispatch, indented, print_json, read_text, when, with_vault
+from companion.cli.steps import dispatch, indented, print_json, read_text, when, with_vault
 from companion.errors import UsageError
 
 if TYPE_CHECKING:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from companion.care.persona import profile_of, system_prompt_for
 from companion.config import Settings
 from companion.domain import ModelInfo, SamplingParams
 from companion.engine.base import ChatEngine
@@ -106,14 +105,15 @@ def _sync_hint(vault: Vault, library: Library) -> None:
 
 def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None = None,
          overrides: dict[str, Any] | None = None,
-         progress: Progress | None = None) -> Loaded | None:
+         progress: Progress | None = None, *, system: str) -> Loaded | None:
     """The engine for the pinned model; the first model ever chosen becomes the pin.
 
+    `system` is the stable system text (persona and profile): the pin records its hash
+    and the behaviour probe runs with it, so the caller that knows the persona passes it.
     Returns None when there is no pin and no model was named.
     """
     library = Library(paths.models)
     registry = registry_for(paths)
-    system = system_prompt_for(settings, profile_of(vault))
     overrides = overrides or {}
     pin = current_pin(vault)
     wanted = cli_model or settings.model
@@ -204,7 +204,7 @@ def resolve_local(library: Library, registry: Registry, model_id: str) -> LocalM
 
 
 def use(paths: Paths, vault: Vault, settings: Settings, model_id: str,
-        progress: Progress | None = None) -> tuple[Pin, Pin | None]:
+        progress: Progress | None = None, *, system: str) -> tuple[Pin, Pin | None]:
     """Move the pin deliberately; the old one stays in the history for `rollback`.
 
     The file is hashed in full first: a pin is a promise about exact bytes.
@@ -219,8 +219,7 @@ def use(paths: Paths, vault: Vault, settings: Settings, model_id: str,
                           model_id=model.id, progress=progress)
     engine = load_engine(checked_info(checked), settings)
     try:
-        pin = make_pin(checked.id, engine, system_prompt_for(settings, profile_of(vault)),
-                       settings.sampling, runtime())
+        pin = make_pin(checked.id, engine, system, settings.sampling, runtime())
     finally:
         close_engine(engine)
     before = current_pin(vault)

@@ -1,4 +1,4 @@
-"""Getting from a passphrase to an open vault (the model is `pinning`'s job).
+"""Getting from a passphrase to an open vault (the model is `pinned_model`'s job).
 
 Shared by the CLI and the TUI so both give the same answers to the same mistakes.
 """

@@ -1,0 +1,125 @@
+"""The steps every command shares: settings from the arguments, the passphrase, the vault,
+reading text or stdin, printing JSON.
+
+Command modules import this one; it imports none of them (nor `companion.cli`), so the
+package has no circle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from companion.errors import UsageError
+
+if TYPE_CHECKING:  # heavy-ish imports stay out of `companion --help`
+    from companion.config import Settings
+    from companion.paths import Paths
+    from companion.vault import Vault
+
+Job = Callable[["Vault"], int]
+Command = Callable[[argparse.Namespace], int]
+
+
+def settings_for(args: argparse.Namespace) -> tuple[Paths, Settings]:
+    from companion import config, logs, paths
+
+    where = paths.resolve(args.home)
+    where.ensure()
+    logs.setup(where.log_file)
+    settings, warning = config.load_or_default(where.config_file)
+    if warning:
+        print(f"companion: {warning}", file=sys.stderr)
+    if args.temperature is not None and args.temperature < 0:
+        raise UsageError("The temperature must be 0 or more.")
+    settings = replace(
+        settings,
+        seed=args.seed if args.seed is not None else settings.seed,
+        theme=args.theme or settings.theme,
+    )
+    return where, settings
+
+
+def overrides(args: argparse.Namespace) -> dict[str, float]:
+    """Sampling changes asked for on this command line; they apply to this run only,
+    on top of the pinned parameters."""
+    return {} if args.temperature is None else {"temperature": args.temperature}
+
+
+def _ask(prompt: str) -> str:
+    if not sys.stdin.isatty():  # getpass would fall back to echoing, with a warning
+        raise UsageError(
+            "No passphrase was given; run in a terminal or pass --passphrase-file FILE."
+        )
+    try:
+        return getpass.getpass(prompt)
+    except (EOFError, OSError):
+        raise UsageError(
+            "No passphrase was given; run in a terminal or pass --passphrase-file FILE."
+        ) from None
+
+
+def open_vault(args: argparse.Namespace, where: Paths) -> Vault:
+    from companion.conversation import unlock
+
+    new = unlock.needs_new_vault(where)
+    if args.passphrase_file is not None:
+        passphrase = unlock.read_passphrase_file(args.passphrase_file)
+    elif new:
+        passphrase = _ask("Choose a passphrase for your new vault: ")
+        if _ask("Type it once more: ") != passphrase:
+            raise UsageError("The two passphrases differ; nothing was created. Try again.")
+    else:
+        passphrase = _ask("Passphrase: ")
+    if new:
+        return unlock.create_vault(where, passphrase)
+    return unlock.unlock_vault(where, passphrase)
+
+
+def with_vault(args: argparse.Namespace, job: Job, create: bool = False) -> int:
+    """Open the vault for a job; only the `add` actions may create it."""
+    from companion.conversation import unlock
+
+    where, _settings = settings_for(args)
+    if not create and unlock.needs_new_vault(where):
+        raise UsageError(f"There is no vault in {where.data} yet, so there is nothing to "
+                         "show; `companion journal add TEXT` or starting companion creates it.")
+    vault = open_vault(args, where)
+    try:
+        return job(vault)
+    finally:
+        vault.close()
+
+
+def read_text(value: str, what: str) -> str:
+    """The text argument, or stdin for `-`, checked before anything is opened."""
+    from companion.memory import entries
+
+    if value == "-":
+        value = entries.decode_input(sys.stdin.buffer.read(), what)
+    return entries.clean_text(value, what)
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False))
+
+
+def when(stamp: str | None) -> str:
+    return stamp[:16].replace("T", " ") if stamp else ""
+
+
+def indented(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines() or [""])
+
+
+def dispatch(handlers: dict[str, Callable[[argparse.Namespace], int]]
+              ) -> Callable[[argparse.Namespace], int]:
+    def command(args: argparse.Namespace) -> int:
+        return handlers[args.verb](args)
+
+    return command
