@@ -6,11 +6,14 @@ Shared by the CLI and the TUI so both give the same answers to the same mistakes
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from companion.care.personas import use_config_folder
 from companion.errors import UsageError
 from companion.paths import Paths
-from companion.vault import Vault, VaultStatus, vault_status
+from companion.vault.status import VaultStatus, vault_status
+
+if TYPE_CHECKING:  # asking whether a vault exists must stay light (the first frame does)
+    from companion.vault import Vault
 
 
 def needs_new_vault(paths: Paths) -> bool:
@@ -18,6 +21,9 @@ def needs_new_vault(paths: Paths) -> bool:
 
 
 def create_vault(paths: Paths, passphrase: str) -> Vault:
+    from companion.care.personas import use_config_folder
+    from companion.vault import Vault
+
     if not passphrase:
         raise UsageError("The passphrase cannot be empty; choose one you will remember.")
     paths.ensure()
@@ -26,6 +32,9 @@ def create_vault(paths: Paths, passphrase: str) -> Vault:
 
 
 def unlock_vault(paths: Paths, passphrase: str) -> Vault:
+    from companion.care.personas import use_config_folder
+    from companion.vault import Vault
+
     use_config_folder(paths.config)
     return Vault.unlock(paths.vault_db, paths.vault_key, passphrase)
 

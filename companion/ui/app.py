@@ -16,41 +16,34 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from companion.care.boundaries import Clock, SystemClock
-from companion.config import Settings
-from companion.conversation.session import Session
-from companion.engine.base import ChatEngine
 from companion.errors import CompanionError, ModelError, PinMismatch
 from companion.logs import log_unexpected
-from companion.paths import Paths
 from companion.ui.background import MemoryWork
-from companion.ui.screens.chat import ChatScreen
+from companion.ui.boundary_watch import BoundaryWatch
+from companion.ui.screens.problem import ProblemScreen
 from companion.ui.screens.unlock import UnlockScreen
-from companion.ui.screens.usage import BoundaryWatch
 from companion.ui.themes import DEFAULT_THEME, builtin_dir, load_themes
-from companion.vault import Vault
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the first frame needs none of these; they load behind it
+    from companion.care.boundaries import Clock
+    from companion.config import Settings
+    from companion.conversation.session import Session
+    from companion.engine.base import ChatEngine
     from companion.models.pin import Pin
     from companion.models.pinning import Loaded
+    from companion.paths import Paths
+    from companion.ui.screens.chat import ChatScreen
+    from companion.vault import Vault
 
 EngineLoader = Any  # Callable[[str, Settings], ChatEngine]
-
-
-class ProblemScreen(Screen[None]):
-    """A problem that stops the app from going on, said plainly, with the way out."""
-
-    BINDINGS = [Binding("ctrl+q,escape,enter", "app.quit", "Quit", id="quit")]
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def compose(self) -> Any:
-        yield Static(self.text + "\n\nPress Enter to quit.", id="problem", markup=False)
+CHAT_MODULE = "companion.ui.screens.chat"
+PRELOAD_AFTER_SECONDS = 0.3  # the first frame is drawn by then; typing takes longer
+BEHIND_FIRST_FRAME = (  # imported in a thread while the person types the passphrase
+    "companion.vault", "companion.conversation.session", CHAT_MODULE,
+    "companion.ui.screens.onboarding", "companion.care.boundaries",
+)
 
 
 class CompanionApp(App[None]):
@@ -77,7 +70,11 @@ class CompanionApp(App[None]):
         self._engine_loader = engine_loader
         self._overrides = overrides or {}
         self.memory_work = MemoryWork(self)
-        self.clock: Clock = clock or SystemClock()
+        if clock is None:
+            from companion.care.boundaries import SystemClock
+
+            clock = SystemClock()
+        self.clock: Clock = clock
         """Where boundaries read the time; tests put a FakeClock here."""
         self.boundary_watch = BoundaryWatch(self)
         self.vault: Vault | None = None
@@ -88,6 +85,7 @@ class CompanionApp(App[None]):
 
     def on_mount(self) -> None:
         self._apply_theme()
+        self.set_timer(PRELOAD_AFTER_SECONDS, self._load_the_rest)
         from companion.conversation import unlock
 
         try:
@@ -114,6 +112,14 @@ class CompanionApp(App[None]):
                         severity="warning", timeout=10)
             self.theme = DEFAULT_THEME
 
+    @work(thread=True, group="preload")
+    def _load_the_rest(self) -> None:
+        """Import what comes after the passphrase while the person types it."""
+        import importlib
+
+        for name in BEHIND_FIRST_FRAME:
+            importlib.import_module(name)
+
     @work(thread=True, exclusive=True, group="unlock")
     def _unlock_with_file(self, passphrase: str, new: bool) -> None:
         from companion.conversation import unlock
@@ -127,6 +133,9 @@ class CompanionApp(App[None]):
         self.call_from_thread(self._unlocked, vault)
 
     async def _unlocked(self, vault: Vault | None) -> None:
+        from companion.conversation.session import Session
+        from companion.ui.screens.chat import ChatScreen
+
         if vault is None:
             return
         self.vault = vault
@@ -246,8 +255,9 @@ class CompanionApp(App[None]):
         self._start_model()
 
     def _chat(self) -> ChatScreen | None:
+        chat = sys.modules.get(CHAT_MODULE)  # not imported yet: there is no chat screen
         for screen in reversed(self.screen_stack):
-            if isinstance(screen, ChatScreen):
+            if chat is not None and isinstance(screen, chat.ChatScreen):
                 return screen
         return None
 
@@ -307,7 +317,7 @@ class CompanionApp(App[None]):
                                 self.action_persona)
             yield SystemCommand("About you", "Your name, language, country and preferred "
                                 "style", self.action_about_you)
-        if isinstance(screen, ChatScreen):
+        if screen is self._chat():
             yield SystemCommand("New conversation", "Start a new conversation (Ctrl+N)",
                                 screen.action_new_conversation)
             yield SystemCommand("Stop reply", "Stop the reply being written (Esc)",

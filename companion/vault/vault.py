@@ -6,7 +6,6 @@ database nor its key file exists, and a half-present vault is reported, not repa
 
 from __future__ import annotations
 
-import enum
 import threading
 from pathlib import Path
 
@@ -27,25 +26,9 @@ from companion.vault.records import (
     Summaries,
 )
 from companion.vault.state import State
+from companion.vault.status import VaultStatus, vault_status
 
-
-class VaultStatus(enum.Enum):
-    NEW = "new"
-    EXISTS = "exists"
-
-
-def vault_status(db_path: Path, key_path: Path) -> VaultStatus:
-    """NEW when nothing is there; EXISTS when both are; VaultDamaged when one is missing."""
-    db, key = db_path.exists(), key_path.exists()
-    if db and key:
-        return VaultStatus.EXISTS
-    if not db and not key:
-        return VaultStatus.NEW
-    missing = key_path if db else db_path
-    raise VaultDamaged(
-        f"The vault is incomplete: {missing} is missing; restore it from a backup "
-        "(nothing was changed)."
-    )
+__all__ = ["Vault", "VaultStatus", "vault_status"]
 
 
 class Vault:

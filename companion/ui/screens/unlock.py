@@ -6,6 +6,8 @@ the screen stays responsive; a wrong passphrase is a calm sentence and another t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,8 +16,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from companion.errors import CompanionError, WrongPassphrase
-from companion.paths import Paths
-from companion.vault import Vault
+
+if TYPE_CHECKING:
+    from companion.paths import Paths
 
 INTRO = (
     "companion is a place to think out loud. It runs only on this computer: nothing you "
@@ -26,7 +29,7 @@ INTRO = (
 FORGET_WARNING = "There is no way to recover the vault without this passphrase."
 
 
-class UnlockScreen(Screen[Vault]):
+class UnlockScreen(Screen["Vault"]):
     """Asks for a passphrase (twice when creating) and dismisses with the open vault."""
 
     BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", id="quit")]

@@ -2,11 +2,8 @@
 
 `UsageScreen` (Ctrl+T, palette "Time spent") shows the minutes of each day for the last
 four weeks as plain bars, this session and today, and the settings in force with how
-to change them. No streaks, no goals, no comparisons: only what happened.
-
-`BoundaryWatch` is owned by the app: it notes activity (keys, clicks), ticks the
-`Boundaries` on an interval, shows a nudge where the person is, and lets a reply held
-by the cool-down go once the cool-down is over.
+to change them. No streaks, no goals, no comparisons: only what happened. The app's
+side of the boundaries (`BoundaryWatch`) is in `companion.ui.boundary_watch`.
 """
 
 from __future__ import annotations
@@ -15,20 +12,16 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from companion.care.boundaries import HISTORY_DAYS, Boundaries, Decision, duration
+from companion.care.boundaries import HISTORY_DAYS, Boundaries, duration
 
 if TYPE_CHECKING:
     from companion.config import Settings
-    from companion.vault import Vault
-
-TICK_SECONDS = 30
-"""How often time spent is counted and the edges are looked at."""
 
 BAR_WIDTH = 40
 EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -105,59 +98,3 @@ class UsageScreen(Screen[None]):
         self.query_one("#usage-chart", Static).update(chart(days))
         self.query_one("#usage-settings", Static).update(
             settings_text(boundaries.settings, app.paths.config_file))
-
-
-class BoundaryWatch:
-    """Owned by the app (`app.boundary_watch`); the app must have `clock`, `settings`
-    and `_chat()`. Everything runs on the UI thread."""
-
-    def __init__(self, app: App[Any]) -> None:
-        self.app = app
-        self.boundaries: Boundaries | None = None
-
-    def now(self) -> Any:
-        return self.app.clock.now()  # type: ignore[attr-defined]
-
-    def start(self, vault: Vault) -> None:
-        app: Any = self.app
-        self.boundaries = Boundaries(app.settings, vault, app.clock)
-        for problem in self.boundaries.problems:
-            app.notify(problem, severity="warning", timeout=10, markup=False)
-        app.set_interval(TICK_SECONDS, self.tick)
-
-    def activity(self) -> None:
-        if self.boundaries is not None:
-            self.boundaries.activity(self.now())
-
-    def flush(self) -> None:
-        if self.boundaries is not None:
-            self.boundaries.flush(self.now())
-
-    async def tick(self) -> str | None:
-        """Count time; show what is due; let a held reply go when its pause is over."""
-        boundaries = self.boundaries
-        if boundaries is None:
-            return None
-        now = self.now()
-        notice = boundaries.tick(now)
-        chat: Any = self.app._chat()  # type: ignore[attr-defined]
-        if notice:
-            if chat is not None:
-                chat.notice(notice)
-            self.app.notify(notice, timeout=15, markup=False)
-        if chat is not None and chat.held_reply and boundaries.held_until(now) is None:
-            await chat.release_held_reply()
-        return notice
-
-    def holding(self) -> bool:
-        """Whether the daily limit's pause holds replies right now."""
-        return self.boundaries is not None and self.boundaries.held_until(self.now()) is not None
-
-    def before_reply(self, *, crisis: bool = False) -> Decision:
-        if self.boundaries is None:
-            return Decision()
-        return self.boundaries.before_reply(self.now(), crisis=crisis)
-
-    def continue_anyway(self) -> None:
-        if self.boundaries is not None:
-            self.boundaries.continue_anyway(self.now())

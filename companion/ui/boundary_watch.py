@@ -1,0 +1,79 @@
+"""The person's limits while the app runs: time spent, nudges, the pause after the daily
+limit, quiet hours (the rules are `companion.care.boundaries`).
+
+Kept apart from the usage screen and light to import: the app creates it before its
+first frame, and the rules are only needed once a vault is open.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
+
+if TYPE_CHECKING:
+    from companion.care.boundaries import Boundaries, Decision
+    from companion.vault import Vault
+
+TICK_SECONDS = 30
+"""How often time spent is counted and the edges are looked at."""
+
+
+class BoundaryWatch:
+    """Owned by the app (`app.boundary_watch`); the app must have `clock`, `settings`
+    and `_chat()`. Everything runs on the UI thread."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self.app = app
+        self.boundaries: Boundaries | None = None
+
+    def now(self) -> Any:
+        return self.app.clock.now()  # type: ignore[attr-defined]
+
+    def start(self, vault: Vault) -> None:
+        from companion.care.boundaries import Boundaries
+
+        app: Any = self.app
+        self.boundaries = Boundaries(app.settings, vault, app.clock)
+        for problem in self.boundaries.problems:
+            app.notify(problem, severity="warning", timeout=10, markup=False)
+        app.set_interval(TICK_SECONDS, self.tick)
+
+    def activity(self) -> None:
+        if self.boundaries is not None:
+            self.boundaries.activity(self.now())
+
+    def flush(self) -> None:
+        if self.boundaries is not None:
+            self.boundaries.flush(self.now())
+
+    async def tick(self) -> str | None:
+        """Count time; show what is due; let a held reply go when its pause is over."""
+        boundaries = self.boundaries
+        if boundaries is None:
+            return None
+        now = self.now()
+        notice = boundaries.tick(now)
+        chat: Any = self.app._chat()  # type: ignore[attr-defined]
+        if notice:
+            if chat is not None:
+                chat.notice(notice)
+            self.app.notify(notice, timeout=15, markup=False)
+        if chat is not None and chat.held_reply and boundaries.held_until(now) is None:
+            await chat.release_held_reply()
+        return notice
+
+    def holding(self) -> bool:
+        """Whether the daily limit's pause holds replies right now."""
+        return self.boundaries is not None and self.boundaries.held_until(self.now()) is not None
+
+    def before_reply(self, *, crisis: bool = False) -> Decision:
+        from companion.care.boundaries import Decision
+
+        if self.boundaries is None:
+            return Decision()
+        return self.boundaries.before_reply(self.now(), crisis=crisis)
+
+    def continue_anyway(self) -> None:
+        if self.boundaries is not None:
+            self.boundaries.continue_anyway(self.now())
