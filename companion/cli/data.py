@@ -14,12 +14,12 @@ question; in a script it needs --yes (or the phrase), and without it nothing hap
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from companion.cli.steps import passphrase_for
 from companion.errors import UsageError
 
 
@@ -71,19 +71,6 @@ def _confirm(question: str, refusal: str) -> None:
         raise UsageError(refusal)
     if _ask_line(f"{question} [y/N] ").lower() not in ("y", "yes"):
         raise UsageError("Nothing was changed.")
-
-
-def _passphrase(args: argparse.Namespace, prompt: str = "Passphrase: ") -> str:
-    from companion.conversation import unlock
-
-    if args.passphrase_file is not None:
-        return unlock.read_passphrase_file(args.passphrase_file)
-    try:
-        return getpass.getpass(prompt)
-    except (EOFError, OSError):
-        raise UsageError(
-            "No passphrase was given; run in a terminal or pass --passphrase-file FILE."
-        ) from None
 
 
 def _need_vault(where: Any, doing: str) -> None:
@@ -216,7 +203,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     out = args.out.expanduser()
     check_new_file(out)
     _need_vault(where, "back up")
-    info = create_backup(where.vault_db, where.vault_key, _passphrase(args), out)
+    info = create_backup(where.vault_db, where.vault_key, passphrase_for(args), out)
     print(f"Backed up your vault to {out} ({info.size / 1e6:.1f} MB, encrypted; it opens "
           "only with your current passphrase). Model files are not included.")
     return 0
@@ -235,7 +222,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         raise UsageError(f"There is no backup file {source}; nothing was changed.")
     check_backup(source)
     info = restore_backup(source, where.vault_db, where.vault_key,
-                          _passphrase(args, "Passphrase of the backup: "))
+                          passphrase_for(args, "Passphrase of the backup: "))
     moved = (f"; its schema was brought from version {info.schema_from} to {info.schema_to}"
              if info.schema_from != info.schema_to else "")
     print(f"Restored the backup made {info.created_at[:16].replace('T', ' ')} UTC into "

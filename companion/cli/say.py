@@ -152,7 +152,7 @@ def cmd_say(args: argparse.Namespace) -> int:
             session.add_user_message(text)
         try:
             loaded = pinned_model.load(where, vault, settings, cli_model=args.model,
-                                  overrides=overrides(args))
+                                       overrides=overrides(args))
             if loaded is not None:
                 for notice in loaded.notices:
                     print(f"companion: {notice}", file=sys.stderr)

@@ -51,8 +51,10 @@ def overrides(args: argparse.Namespace) -> dict[str, float]:
     return {} if args.temperature is None else {"temperature": args.temperature}
 
 
-def _ask(prompt: str) -> str:
-    if not sys.stdin.isatty():  # getpass would fall back to echoing, with a warning
+def ask_passphrase(prompt: str) -> str:
+    """Typed at the terminal without echo; refused without a terminal, where getpass
+    would fall back to echoing the passphrase."""
+    if not sys.stdin.isatty():
         raise UsageError(
             "No passphrase was given; run in a terminal or pass --passphrase-file FILE."
         )
@@ -64,6 +66,15 @@ def _ask(prompt: str) -> str:
         ) from None
 
 
+def passphrase_for(args: argparse.Namespace, prompt: str = "Passphrase: ") -> str:
+    """From --passphrase-file when given, else asked at the terminal."""
+    from companion.conversation import unlock
+
+    if args.passphrase_file is not None:
+        return unlock.read_passphrase_file(args.passphrase_file)
+    return ask_passphrase(prompt)
+
+
 def open_vault(args: argparse.Namespace, where: Paths) -> Vault:
     from companion.conversation import unlock
 
@@ -71,11 +82,11 @@ def open_vault(args: argparse.Namespace, where: Paths) -> Vault:
     if args.passphrase_file is not None:
         passphrase = unlock.read_passphrase_file(args.passphrase_file)
     elif new:
-        passphrase = _ask("Choose a passphrase for your new vault: ")
-        if _ask("Type it once more: ") != passphrase:
+        passphrase = ask_passphrase("Choose a passphrase for your new vault: ")
+        if ask_passphrase("Type it once more: ") != passphrase:
             raise UsageError("The two passphrases differ; nothing was created. Try again.")
     else:
-        passphrase = _ask("Passphrase: ")
+        passphrase = ask_passphrase("Passphrase: ")
     if new:
         return unlock.create_vault(where, passphrase)
     return unlock.unlock_vault(where, passphrase)

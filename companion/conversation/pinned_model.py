@@ -76,7 +76,8 @@ def replay(paths: Paths, vault: Vault, settings: Settings, candidate_id: str, *,
     if pin is None:
         raise UsageError("Nothing is pinned yet, so there is nothing to compare with; start "
                          "companion with a model first.")
-    pinning.resolve_local(Library(paths.models), pinning.registry_for(paths), candidate_id)
+    candidate = pinning.resolve_local(Library(paths.models), pinning.registry_for(paths),
+                                      candidate_id)  # an unknown id is said before any work
     with vault.lock:
         if conversation_id is None:
             latest = vault.conversations.latest()
@@ -91,4 +92,4 @@ def replay(paths: Paths, vault: Vault, settings: Settings, candidate_id: str, *,
     prompts = _prompts(vault, messages, system_text_of(settings, vault), mode, fallback, last)
     if not prompts:
         raise UsageError(f"Conversation {conversation_id} has no messages of yours to replay.")
-    return compare(paths, settings, pin, candidate_id, prompts, step=step, cancel=cancel)
+    return compare(paths, settings, pin, candidate, prompts, step=step, cancel=cancel)

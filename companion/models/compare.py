@@ -16,7 +16,7 @@ from companion.config import Settings
 from companion.domain import SamplingParams
 from companion.engine.base import ChatEngine, ChatMessage
 from companion.models.install import record_file
-from companion.models.library import Library
+from companion.models.library import Library, LocalModel
 from companion.models.pin import PROBE_SEED, Pin
 from companion.models.pinning import (
     check_pinned_file,
@@ -24,7 +24,6 @@ from companion.models.pinning import (
     close_engine,
     load_engine,
     registry_for,
-    resolve_local,
 )
 from companion.paths import Paths
 
@@ -60,14 +59,13 @@ def _answers(engine: ChatEngine, prompts: list[Prompt], seed: int,
     return answers
 
 
-def compare(paths: Paths, settings: Settings, pin: Pin, candidate_id: str,
+def compare(paths: Paths, settings: Settings, pin: Pin, candidate: LocalModel,
             prompts: list[Prompt], *, step: Step | None = None,
             cancel: threading.Event | None = None) -> Comparison:
     """Answer each prompt with the pinned model, then with the candidate, one model loaded
     at a time; the caller builds the prompts, since only it knows the conversation."""
     library = Library(paths.models)
     registry = registry_for(paths)
-    candidate = resolve_local(library, registry, candidate_id)
     seed = settings.seed if settings.seed is not None else PROBE_SEED
     cancel = cancel or threading.Event()
     say = step or (lambda _text: None)

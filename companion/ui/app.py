@@ -112,9 +112,10 @@ class CompanionApp(App[None]):
                         severity="warning", timeout=10)
             self.theme = DEFAULT_THEME
 
-    @work(thread=True, group="preload")
+    @work(thread=True, group="preload", exit_on_error=False)
     def _load_the_rest(self) -> None:
-        """Import what comes after the passphrase while the person types it."""
+        """Import what comes after the passphrase while the person types it; a failure
+        here stops nothing (the same import is made again where it is needed)."""
         import importlib
 
         for name in BEHIND_FIRST_FRAME:
@@ -179,7 +180,7 @@ class CompanionApp(App[None]):
                 loaded = None
             else:
                 loaded = pinned_model.load(self.paths, self.vault, self.settings,
-                                      overrides=self._overrides)
+                                           overrides=self._overrides)
                 if loaded is None:
                     raise ModelError("No model is set; start companion with --model PATH.")
                 engine = loaded.engine
