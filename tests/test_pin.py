@@ -250,3 +250,14 @@ def test_config_model_does_not_move_the_pin(home: Path, passphrase_file: Path,
     assert result.code == 0, result.err
     assert "pinned model is used" in result.err
     assert data["provenance"]["model_sha256"] == sha256_of(tiny_model)
+
+
+def test_try_says_an_unknown_id_or_a_bad_count_before_asking_for_a_passphrase(
+        home: Path) -> None:
+    """No passphrase file and no terminal: the mistake in the command comes first."""
+    unknown = run_cli("--home", home, "models", "try", "nothing-such")
+    assert unknown.code == 2
+    assert "no model called 'nothing-such'" in unknown.err and "passphrase" not in unknown.err
+    bad = run_cli("--home", home, "models", "try", "nothing-such", "--last", "0")
+    assert bad.code == 2 and "--last must be 1 or more" in bad.err
+    assert not (paths.resolve(home).vault_db).exists()

@@ -247,6 +247,12 @@ def _rollback(args: argparse.Namespace) -> int:
 
 def _try(args: argparse.Namespace) -> int:
     from companion.conversation.pinned_model import replay
+    from companion.models import pinning
+
+    if args.last < 1:
+        raise UsageError("--last must be 1 or more.")
+    _where, _settings, library, registry = _library_and_registry(args)
+    pinning.resolve_local(library, registry, args.id)  # an unknown id needs no passphrase
 
     def job(where: Any, settings: Any, vault: Any) -> int:
         result = replay(where, vault, settings, args.id, conversation_id=args.conversation,
