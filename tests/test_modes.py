@@ -15,8 +15,7 @@ import pytest
 from companion.care import coach, exercises, modes
 from companion.config import Settings
 from companion.conversation.session import Session
-from companion.domain import Message, SamplingParams
-from companion.engine import prompt
+from companion.domain import SamplingParams
 from companion.engine.llama import LlamaEngine
 from companion.errors import UsageError
 from companion.models.files import inspect_model
@@ -129,7 +128,7 @@ def test_room_answers_once_per_voice_each_labelled(vault: Vault, engine: Countin
     stored = session.messages()
     assert [(m.role, m.speaker) for m in stored[1:]] == [("assistant", n) for n in names]
     for voice, messages in zip(modes.DEFAULT_VOICES, engine.prompts, strict=True):
-        assert messages[-1] == {"role": "system", "content": modes.room_cue(voice)}
+        assert messages[-1] == {"role": "note", "content": modes.room_cue(voice)}
     # the last voice hears the first ones, by name
     assert engine.prompts[2][-3]["content"].startswith(f"{names[0]}: ")
 
@@ -294,25 +293,6 @@ def test_the_mode_belongs_to_each_conversation(vault: Vault) -> None:
     assert typo.mode().name == "rehearse"  # the open conversation's own
     typo.start_blank()
     assert typo.mode().name == "listen"  # a typo in config.toml falls back to listen
-
-
-def test_prompt_layout_keeps_the_stable_parts_first() -> None:
-    def msg(n: int, role: str, text: str, speaker: str | None = None) -> Message:
-        return Message(n, 1, role, text, "", speaker=speaker)  # type: ignore[arg-type]
-
-    history = [msg(1, "user", "hi"), msg(2, "assistant", "hello", "Mum"), msg(3, "user", "new")]
-    built = prompt.build("SYS", history, [("memory #1", "x")], mode="MODE", cue="CUE")
-    assert [m["role"] for m in built] == ["system", "system", "user", "assistant", "system",
-                                          "user", "system"]
-    assert built[1]["content"] == "MODE" and built[3]["content"] == "Mum: hello"
-    assert built[4]["content"].startswith("Context") and built[-1]["content"] == "CUE"
-    # the context stays before the newest user message when voices have answered since
-    room = prompt.build("SYS", [*history, msg(4, "assistant", "hm", "B")], [("m", "x")])
-    assert room[-3]["content"].startswith("Context") and room[-1]["content"] == "B: hm"
-    # trimming drops old turns only: never the mode part, the context or the newest
-    fitted = prompt.fit(built, 0, lambda messages: len(messages))
-    assert [m["content"] for m in fitted][:2] == ["SYS", "MODE"]
-    assert fitted[2]["content"].startswith("Context") and fitted[3]["content"] == "new"
 
 
 def _say(home: Path, pf: Path, model: Path, *args: str) -> dict:

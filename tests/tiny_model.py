@@ -70,10 +70,10 @@ def _bytes_to_unicode() -> dict[int, str]:
     return mapping
 
 
-def vocabulary() -> list[str]:
+def vocabulary(special: tuple[str, ...] = CONTROL_TOKENS) -> list[str]:
     """Token texts in id order: 256 byte tokens, merged tokens, control tokens."""
     byte_tokens = [_bytes_to_unicode()[b] for b in range(256)]
-    return byte_tokens + [m.replace(" ", "") for m in MERGES] + list(CONTROL_TOKENS)
+    return byte_tokens + [m.replace(" ", "") for m in MERGES] + list(special)
 
 
 def _tensors(
@@ -112,19 +112,24 @@ def _tensors(
     return tensors
 
 
-def write_tiny_gguf(path: pathlib.Path, *, seed: int = 0, n_ctx: int = 4096) -> pathlib.Path:
-    """Write a tiny random ChatML llama model to ``path`` and return ``path``.
+def write_tiny_gguf(path: pathlib.Path, *, seed: int = 0, n_ctx: int = 4096,
+                    chat_template: str = CHAT_TEMPLATE,
+                    special: tuple[str, ...] = CONTROL_TOKENS,
+                    bos: str = "<|endoftext|>", eos: str = "<|im_end|>",
+                    eot: str = "<|im_end|>") -> pathlib.Path:
+    """Write a tiny random llama model to ``path`` and return ``path``.
 
-    The output is a pure function of ``seed`` and ``n_ctx``: equal arguments
-    give byte-identical files, different seeds give different weights (and a
-    different ``general.name``), which lets tests tell two "models" apart.
+    By default it speaks ChatML; `chat_template`, `special` (its control tokens) and
+    the `bos`/`eos`/`eot` texts let a test carry a real model's template and markup.
+    The output is a pure function of the arguments: equal arguments give
+    byte-identical files, different seeds give different weights (and a different
+    ``general.name``), which lets tests tell two "models" apart.
     """
     path = pathlib.Path(path)
-    tokens = vocabulary()
-    control_ids = [tokens.index(t) for t in CONTROL_TOKENS]
-    endoftext, _, im_end = control_ids
-    types = [gguf.TokenType.NORMAL] * (len(tokens) - len(CONTROL_TOKENS))
-    types += [gguf.TokenType.CONTROL] * len(CONTROL_TOKENS)
+    tokens = vocabulary(special)
+    control_ids = [tokens.index(t) for t in special]
+    types = [gguf.TokenType.NORMAL] * (len(tokens) - len(special))
+    types += [gguf.TokenType.CONTROL] * len(special)
 
     writer = gguf.GGUFWriter(path, gguf.MODEL_ARCH_NAMES[gguf.MODEL_ARCH.LLAMA])
     writer.add_name(f"tiny-test-{seed}")
@@ -149,12 +154,12 @@ def write_tiny_gguf(path: pathlib.Path, *, seed: int = 0, n_ctx: int = 4096) -> 
     writer.add_token_list(tokens)
     writer.add_token_types(types)
     writer.add_token_merges(list(MERGES))
-    writer.add_bos_token_id(endoftext)
-    writer.add_eos_token_id(im_end)
-    writer.add_eot_token_id(im_end)
-    writer.add_pad_token_id(endoftext)
+    writer.add_bos_token_id(tokens.index(bos))
+    writer.add_eos_token_id(tokens.index(eos))
+    writer.add_eot_token_id(tokens.index(eot))
+    writer.add_pad_token_id(tokens.index(bos))
     writer.add_add_bos_token(False)
-    writer.add_chat_template(CHAT_TEMPLATE)
+    writer.add_chat_template(chat_template)
 
     rng = np.random.default_rng(seed)
     for name, data in _tensors(rng, len(tokens), control_ids).items():

@@ -23,6 +23,7 @@ from companion.cli import (
     memory,
     models,
     personas,
+    prompt,
     recall,
     say,
     tui,
@@ -31,7 +32,7 @@ from companion.cli.steps import Command
 from companion.errors import CompanionError
 
 # Each module adds its subcommands and names the function behind each (order = --help).
-GROUPS = (say, folders, history, models, journal, memory, data, recall, personas)
+GROUPS = (say, prompt, folders, history, models, journal, memory, data, recall, personas)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -21,7 +21,7 @@ from companion.config import Settings
 from companion.conversation import mode_answers
 from companion.conversation.turn import NO_MODEL, OnPart, OnText, Reply, Turn
 from companion.domain import Conversation, Message, SamplingParams
-from companion.engine.base import ChatEngine
+from companion.engine.base import ChatEngine, PromptView
 from companion.errors import ModelError, UsageError
 from companion.memory import checkin
 from companion.vault import Vault
@@ -150,16 +150,58 @@ class Session:
              cancel: threading.Event | None, on_part: OnPart | None) -> Reply:
         if self.conversation_id is None:
             raise UsageError("There is nothing to answer yet; write a message first.")
-        turn = Turn(vault=self.vault, conversation_id=self.conversation_id, engine=self.engine,
-                    settings=self.settings, system=self._system, mode=self.mode(),
-                    sampling=self.sampling, lock=self._engine_lock,
-                    background_cancel=self.background_cancel, on_text=on_text,
-                    on_part=on_part, cancel=cancel, crisis=self.crisis_signal())
+        turn = self._turn(on_text=on_text, on_part=on_part, cancel=cancel,
+                          crisis=self.crisis_signal())
         try:
             flow(turn)
         finally:
             turn.release()
         return turn.result()
+
+    def _turn(self, **how: Any) -> Turn:
+        return Turn(vault=self.vault, conversation_id=self.conversation_id or 0,
+                    engine=self.engine, settings=self.settings, system=self._system,
+                    mode=self.mode(), sampling=self.sampling, lock=self._engine_lock,
+                    background_cancel=self.background_cancel, **how)
+
+    def preview(self, text: str = "") -> PromptView:
+        """What the model would be given for `text` as the next message, sent nowhere.
+
+        Built as a listen-mode answer builds it (persona, mode part, history, recalled
+        context, crisis care when the offline scan fires); `text` is not stored.
+        """
+        if self.engine is None:
+            raise ModelError(NO_MODEL)
+        history = self.messages()
+        if text.strip():
+            conversation = self.conversation_id or 0
+            history = [*history, Message(0, conversation, "user", text, "")]
+        users = [m for m in history if m.role == "user"]
+        crisis = safety.scan(users[-1].content) if users else safety.NOTHING
+        messages = self._turn(crisis=crisis).prompt(history, with_recall=True)
+        params, _seed = self.sampling()
+        with self._engine_lock:
+            return self.engine.view(messages, params.max_tokens)
+
+    def warm(self) -> int:
+        """Evaluate the open conversation's stable prefix while the person reads or types.
+
+        Runs under the engine lock like consolidation; a reply sets `background_cancel`
+        and takes over within one batch.
+        """
+        engine = self.engine
+        if engine is None or not modes.needs_model(self.mode().name):
+            return 0
+        messages = self._turn().prompt(self.messages() if self.conversation_id else [])
+        cap = self.settings.sampling.max_tokens
+        if self.mode().name == "listen":  # the reply's budget decides where old turns are cut
+            cap = min(cap, self.settings.listen_max_tokens)
+        if not self._engine_lock.acquire(blocking=False):
+            return 0
+        try:
+            return engine.warm(messages, self.background_cancel, cap)
+        finally:
+            self._engine_lock.release()
 
     def crisis_signal(self) -> Signal:
         """The offline scan of the person's newest message; the reply always goes on.

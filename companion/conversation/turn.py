@@ -4,7 +4,8 @@
 flow for the mode. Every flow stores what is said as it goes, so a cancelled or failed
 answer keeps what was said so far; `model_calls` counts the calls to the engine, which
 journal mode keeps at zero. Prompts always have the same layout (engine.prompt.build):
-persona, the mode part, history, then what changes per call at the end.
+persona, the mode part, history, then what changes per call (notes) at the end; the
+engine fits that layout to the model's own chat template.
 """
 
 from __future__ import annotations
@@ -173,8 +174,10 @@ class Turn:
         context = [(r.source, r.text) for r in self.recalled] if with_recall else []
         if self.crisis.fired:  # the conversation goes on, with care for the person's safety
             cue = f"{CRISIS_CARE}\n{cue}" if cue else CRISIS_CARE
+        with self.vault.lock:
+            summary = self.vault.summaries.for_conversation(self.conversation_id)
         return prompt.build(self.system, history, context, mode=modes.instructions(self.mode),
-                            cue=cue)
+                            cue=cue, summary=summary.content if summary else "")
 
     # saying ---------------------------------------------------------------------------
 

@@ -21,8 +21,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from companion.domain import ModelInfo, SamplingParams, TurnStats
-from companion.engine.base import ChatMessage
+from companion.engine import chat_shape
+from companion.engine.base import ChatMessage, PromptView
 from companion.engine.prompt import fit
+from companion.engine.reuse import shifted_span
 from companion.errors import ModelError
 
 log = logging.getLogger("companion.llama")
@@ -106,11 +108,13 @@ class LlamaEngine:
         self.context_tokens = context_tokens
         self.last_stats = TurnStats()
         self.gpu_offload = False
+        self.shape = chat_shape.TemplateShape()
 
     @classmethod
     def load(cls, model: ModelInfo, *, context_tokens: int = 4096, gpu_layers: int = -1,
              embedding: bool = False) -> LlamaEngine:
         try:
+            import llama_cpp
             from llama_cpp import Llama
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
         except ImportError as exc:  # pragma: no cover - a broken install
@@ -128,11 +132,56 @@ class LlamaEngine:
             prompt_evaluated: int | None = None
             evaluated_total = 0
             sampled_total = 0
+            shifted_total = 0
 
             def generate(self, tokens: Any, *args: Any, **kwargs: Any) -> Any:
                 self.prompt_tokens = len(tokens)
                 self.prompt_evaluated = None
+                self.shift_to(list(tokens))
                 return super().generate(tokens, *args, **kwargs)
+
+            def shift_to(self, tokens: list[int]) -> None:
+                """Keep the cache when old turns were cut out of the middle of the prompt.
+
+                llama-cpp-python reuses only a common prefix; after `fit` drops a block of
+                old turns, the rest of the old prompt is still in the cache, further on.
+                Removing the dropped span and shifting the rest back (what llama.cpp's
+                server calls a context shift) saves evaluating the whole window again.
+                """
+                old = list(self._input_ids[: self.n_tokens])
+                span = shifted_span(old, tokens)
+                if span is None or not llama_cpp.llama_memory_can_shift(self._ctx.memory):
+                    return
+                start, end = span
+                if not self._ctx.kv_cache_seq_rm(-1, start, end):
+                    return
+                self._ctx.kv_cache_seq_shift(-1, end, self.n_tokens, start - end)
+                kept = old[end:]
+                self.input_ids[start:start + len(kept)] = kept
+                self.n_tokens = start + len(kept)
+                self.shifted_total += 1
+
+            def prefill(self, tokens: list[int], cancel: threading.Event) -> None:
+                """Evaluate `tokens` into the cache ahead of the next reply, a batch at a time
+                so a reply that arrives first takes over within one batch."""
+                self.shift_to(tokens)
+                same = 0
+                for a, b in zip(self._input_ids[: self.n_tokens], tokens, strict=False):
+                    if a != b:
+                        break
+                    same += 1
+                same = min(same, len(tokens) - 1)
+                if same <= 0:
+                    self.reset()
+                    same = 0
+                elif not self._ctx.kv_cache_seq_rm(-1, same, -1):
+                    return
+                self.n_tokens = same
+                self._requires_eval = True
+                for start in range(same, len(tokens), 64):
+                    if cancel.is_set():
+                        return
+                    self.eval(tokens[start:start + 64])
 
             def eval(self, tokens: Any) -> None:
                 if self.prompt_evaluated is None:
@@ -176,6 +225,11 @@ class LlamaEngine:
         )
         engine = cls(model, llm, formatter, llm.n_ctx())
         engine.gpu_offload = offload and gpu_layers != 0
+        try:
+            engine.shape = chat_shape.probe(engine._render_text)
+        except ModelError:
+            llm.close()
+            raise
         return engine
 
     def reset_cache(self) -> None:
@@ -187,15 +241,61 @@ class LlamaEngine:
 
     # prompt ---------------------------------------------------------------------------
 
-    def _render(self, messages: list[ChatMessage]) -> Any:
-        return self._formatter(messages=messages)
+    def _render_text(self, messages: list[ChatMessage]) -> str:
+        return str(self._formatter(messages=messages).prompt)
+
+    def _pieces(self, messages: list[ChatMessage]) -> list[tuple[str, bool]]:
+        return chat_shape.pieces(self._render_text, chat_shape.normalise(messages, self.shape))
+
+    def _tokenize(self, pieces: list[tuple[str, bool]]) -> list[int]:
+        """The template's markup with special tokens; every message's words as plain text,
+        so `<|im_start|>` typed in a journal stays characters, never a control token."""
+        tokens: list[int] = []
+        for text, is_content in pieces:
+            tokens += self._llm.tokenize(text.encode("utf-8"), add_bos=False,
+                                         special=not is_content)
+        return tokens
 
     def tokens_for(self, messages: list[ChatMessage]) -> list[int]:
-        prompt = self._render(messages).prompt
-        return list(self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+        return self._tokenize(self._pieces(messages))
 
     def count_tokens(self, messages: list[ChatMessage]) -> int:
         return len(self.tokens_for(messages))
+
+    def count_text(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _fitted(self, messages: list[ChatMessage], budget: int) -> list[ChatMessage]:
+        return fit(messages, budget, self.count_tokens, self.count_text)
+
+    def view(self, messages: list[ChatMessage], max_tokens: int) -> PromptView:
+        """Exactly what the model would be given for these messages."""
+        import llama_cpp
+
+        fitted = self._fitted(messages, self._budget(max_tokens))
+        pieces = self._pieces(fitted)
+        tokens = self._tokenize(pieces)
+        vocab = self._llm._model.vocab
+        control = sum(1 for t in tokens if llama_cpp.llama_vocab_is_control(vocab, t))
+        return PromptView("".join(text for text, _ in pieces), len(tokens), control,
+                          self.shape.as_dict())
+
+    def warm(self, messages: list[ChatMessage], cancel: threading.Event,
+             max_tokens: int = 256) -> int:
+        """Evaluate the stable prefix of the next prompt now, while the person types.
+
+        Returns the tokens now cached. The next reply's prompt shares this prefix, so it
+        evaluates only the newest message.
+        """
+        tokens = self.tokens_for(self._fitted(messages, self._budget(max_tokens)))
+        before = self._llm.evaluated_total
+        self._llm.prefill(tokens, cancel)
+        self.last_stats.extra["warmed_tokens"] = float(self._llm.evaluated_total - before)
+        return int(self._llm.n_tokens)
+
+    def _budget(self, max_tokens: int) -> int:
+        budget = self.context_tokens - max_tokens
+        return budget if budget >= 16 else self.context_tokens // 2
 
     # streaming ------------------------------------------------------------------------
 
@@ -207,12 +307,7 @@ class LlamaEngine:
         cancel: threading.Event,
     ) -> Iterator[str]:
         started = time.perf_counter()  # first-token time includes rendering and tokenizing
-        budget = self.context_tokens - params.max_tokens
-        if budget < 16:
-            budget = self.context_tokens // 2
-        tokens = self.tokens_for(messages)
-        if len(tokens) > budget:
-            tokens = self.tokens_for(fit(messages, budget, self.count_tokens))
+        tokens = self.tokens_for(self._fitted(messages, self._budget(params.max_tokens)))
         if len(tokens) >= self.context_tokens:
             raise ModelError(
                 "The newest message is too long for this model's context; send it in parts."
@@ -234,10 +329,7 @@ class LlamaEngine:
 
         grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
         params = SamplingParams(temperature=0.3, max_tokens=max_tokens)
-        tokens = self.tokens_for(messages)
-        budget = self.context_tokens - max_tokens
-        if len(tokens) > budget:
-            tokens = self.tokens_for(fit(messages, budget, self.count_tokens))
+        tokens = self.tokens_for(self._fitted(messages, self._budget(max_tokens)))
         text = "".join(self._generate(tokens, params, seed, max_tokens,
                                       cancel or threading.Event(), time.perf_counter(),
                                       grammar=grammar))

@@ -1,9 +1,14 @@
 """Laying out the prompt so llama.cpp's KV cache is reused between turns.
 
-The order is fixed (see docs/ARCHITECTURE.md): the stable system text, the
-conversation's mode part (stable while the mode is), earlier turns verbatim, then
-anything that changes every turn, then the newest message. Only the tokens after the
-common prefix are evaluated, so turn 10 starts as fast as turn 1.
+The order is fixed (see docs/ARCHITECTURE.md): the stable system text (persona, then
+the conversation's mode part), earlier turns verbatim, the newest message, and last the
+notes that change every call (recalled context, crisis care, which voice speaks). The
+engine's chat-shape step folds the notes into the newest user turn, so only the tokens
+after the common prefix are evaluated and turn 10 starts as fast as turn 1.
+
+When a conversation outgrows the context, `fit` drops old turns in large blocks whose
+edges depend only on the old messages themselves: the cut stays where it is for many
+turns, so the cached prefix breaks once per block rather than on every turn.
 """
 
 from __future__ import annotations
@@ -12,6 +17,15 @@ from collections.abc import Callable, Sequence
 
 from companion.domain import Message
 from companion.engine.base import ChatMessage
+
+NOTE = "note"
+"""Per-call material for the newest reply; never sent as its own turn."""
+SUMMARY = "summary"
+"""The conversation's stored summary: shown to the model only when old turns are dropped."""
+SUMMARY_HEADER = ("Earlier in this conversation (older messages are not shown; "
+                  "their summary, quoted):")
+MESSAGE_OVERHEAD = 8
+"""Tokens a message's markup adds, roughly, for sizing the drop blocks."""
 
 
 def quote_context(items: Sequence[tuple[str, str]]) -> str:
@@ -37,46 +51,80 @@ def build(
     *,
     mode: str = "",
     cue: str = "",
+    summary: str = "",
 ) -> list[ChatMessage]:
-    """[system][mode][earlier turns][ephemeral][newest user message][replies since][cue].
+    """[system][mode][summary][earlier turns][newest user message][replies since][notes].
 
     `mode` is the conversation's mode part (stable within a conversation, so it stays in
-    the cached prefix); ephemeral context goes just before the newest user message; `cue`
-    (what changes every call: which voice speaks, which exercise step) comes last.
+    the cached prefix); the ephemeral context and the `cue` (what changes every call:
+    which voice speaks, which exercise step) are notes for the newest user turn.
     """
     messages: list[ChatMessage] = [{"role": "system", "content": system}]
     if mode:
         messages.append({"role": "system", "content": mode})
-    users = [n for n, m in enumerate(history) if m.role == "user"]
-    at = users[-1] if users else len(history) - 1
-    for n, message in enumerate(history):
-        if n == at and ephemeral:
-            messages.append({"role": "system", "content": quote_context(ephemeral)})
-        messages.append(_chat(message))
-    if ephemeral and not history:
-        messages.append({"role": "system", "content": quote_context(ephemeral)})
+    if summary.strip():
+        messages.append({"role": SUMMARY, "content": summary})
+    messages.extend(_chat(message) for message in history)
+    if ephemeral:
+        messages.append({"role": NOTE, "content": quote_context(ephemeral)})
     if cue:
-        messages.append({"role": "system", "content": cue})
+        messages.append({"role": NOTE, "content": cue})
     return messages
+
+
+def _summary_note(text: str) -> ChatMessage:
+    quoted = "\n".join(f"> {line}" for line in " ".join(text.split()).splitlines())
+    return {"role": NOTE, "content": f"{SUMMARY_HEADER}\n{quoted}"}
+
+
+def cut_points(turns: Sequence[ChatMessage], block: int, size: Callable[[str], int]) -> list[int]:
+    """Where old turns may be cut: before a user turn, about every `block` tokens.
+
+    The edges are computed from the start of the conversation, so a message's place in a
+    block never changes as the conversation grows: the same cut is chosen turn after turn.
+    """
+    points = [0]
+    total, edge = 0, max(1, block)
+    for n, message in enumerate(turns):
+        if total >= edge and message["role"] == "user":
+            points.append(n)
+            edge = (total // max(1, block) + 1) * max(1, block)
+        total += size(message["content"]) + MESSAGE_OVERHEAD
+    points.append(len(turns))
+    return points
 
 
 def fit(
     messages: list[ChatMessage],
     budget: int,
     count: Callable[[list[ChatMessage]], int],
+    size: Callable[[str], int] | None = None,
 ) -> list[ChatMessage]:
-    """Drop the oldest turns to fit `budget`; never the leading system text (persona and
-    mode), the ephemeral context, the newest user message or anything after it."""
-    kept = list(messages)
+    """Drop the oldest turns, in blocks of about half the budget, to fit `budget`.
+
+    Never dropped: the leading system text (persona and mode), the notes, the newest user
+    message and anything after it. Once turns are dropped, the stored summary (if any)
+    stands in for them as a note, after the cached prefix.
+    """
+    def sized(text: str) -> int:
+        return size(text) if size is not None else len(text) // 4
+
     head = 0
-    while head < len(kept) and kept[head]["role"] == "system":
+    while head < len(messages) and messages[head]["role"] == "system":
         head += 1
-    users = [n for n, m in enumerate(kept) if m["role"] == "user"]
-    keep_from = users[-1] if users else len(kept) - 1
-    if keep_from > head and kept[keep_from - 1]["role"] == "system":
-        keep_from -= 1
-    droppable = max(0, keep_from - head)
-    while droppable and count(kept) > budget:
-        del kept[head]
-        droppable -= 1
-    return kept
+    summary = [m for m in messages[head:] if m["role"] == SUMMARY]
+    rest = [m for m in messages[head:] if m["role"] != SUMMARY]
+    users = [n for n, m in enumerate(rest) if m["role"] == "user"]
+    newest = users[-1] if users else len(rest)
+    old = [m for m in rest[:newest] if m["role"] in ("user", "assistant")]
+    keep = [m for n, m in enumerate(rest) if n >= newest or m["role"] not in ("user", "assistant")]
+    whole = messages[:head] + rest
+    if count(whole) <= budget or not old:
+        return whole
+    note = [_summary_note(summary[-1]["content"])] if summary else []
+    candidate = whole
+    for cut in cut_points(old, budget // 2, sized)[1:]:
+        candidate = messages[:head] + note + old[cut:] + keep
+        if count(candidate) <= budget:
+            break
+    return candidate

@@ -14,7 +14,7 @@ from datetime import date
 
 from companion.domain import Commitment, Message, Provenance, SamplingParams
 from companion.engine.base import ChatEngine, ChatMessage
-from companion.engine.prompt import quote_context
+from companion.engine.prompt import NOTE, quote_context
 from companion.vault import Vault
 
 AWAITING_KEY = "awaiting_check_in"
@@ -47,8 +47,8 @@ def _phrase(engine: ChatEngine, system: str, commitment: Commitment, params: Sam
     source = f"commitment #{commitment.id}, due {commitment.due}"
     messages: list[ChatMessage] = [
         {"role": "system", "content": system},
-        {"role": "system", "content": quote_context([(source, commitment.content)]) + "\n" + ASK},
         {"role": "user", "content": "(I have just opened the app.)"},
+        {"role": NOTE, "content": quote_context([(source, commitment.content)]) + "\n" + ASK},
     ]
     short = replace(params, max_tokens=min(params.max_tokens, MAX_TOKENS))
     return "".join(engine.stream(messages, short, seed, cancel)).strip()

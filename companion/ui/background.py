@@ -1,8 +1,10 @@
-"""Memory work the app does on its own: check-ins at the start, summaries when quiet.
+"""Work the app does on its own: check-ins at the start, summaries when quiet, and
+evaluating the open conversation's prompt prefix ahead of the next message.
 
 It all runs in thread workers and yields the model to a reply at once (the session's
 background_cancel), so it never blocks typing; quitting cancels it, and what was not
-finished is found again at the next start.
+finished is found again at the next start. The warm-up runs last, since summarising
+another conversation fills the model's cache with that one.
 """
 
 from __future__ import annotations
@@ -72,9 +74,12 @@ class MemoryWork:
         try:
             if check_in and session.check_in(cancel=session.background_cancel) is not None:
                 self.app.call_from_thread(self._show_check_in)
-            session.consolidate_pending(
+            session.warm()
+            done = session.consolidate_pending(
                 include_current=include_current,
                 auto_accept=bool(self.app.settings.auto_accept))  # type: ignore[attr-defined]
+            if done:
+                session.warm()
         except CompanionError:
             return  # the work stays pending and is tried again later
         except Exception as exc:
