@@ -21,7 +21,7 @@ from companion.config import Settings
 from companion.conversation import mode_answers
 from companion.conversation.turn import NO_MODEL, OnPart, OnText, Reply, Turn
 from companion.domain import Conversation, Message, SamplingParams
-from companion.engine.base import ChatEngine, PromptView
+from companion.engine.base import ChatEngine, ChatMessage, PromptView
 from companion.errors import ModelError, UsageError
 from companion.memory import checkin
 from companion.vault import Vault
@@ -164,38 +164,34 @@ class Session:
                     mode=self.mode(), sampling=self.sampling, lock=self._engine_lock,
                     background_cancel=self.background_cancel, **how)
 
-    def preview(self, text: str = "") -> PromptView:
-        """What the model would be given for `text` as the next message, sent nowhere.
+    def _ahead(self, text: str) -> tuple[list[ChatMessage], int]:
+        """The prompt for `text` as the next message (not stored), and the reply's cap,
+        which decides where `fit` cuts old turns: as a listen answer would build them."""
+        upcoming = Message(0, self.conversation_id or 0, "user", text, "")
+        crisis = safety.scan(text) if text.strip() else safety.NOTHING
+        messages = self._turn(crisis=crisis).prompt([*self.messages(), upcoming],
+                                                    with_recall=bool(text.strip()))
+        cap = self.settings.sampling.max_tokens
+        if self.mode().name == "listen":
+            cap = min(cap, self.settings.listen_max_tokens)
+        return messages, cap
 
-        Built as a listen-mode answer builds it (persona, mode part, history, recalled
-        context, crisis care when the offline scan fires); `text` is not stored.
-        """
+    def preview(self, text: str = "") -> PromptView:
+        """What the model would be given for `text` as the next message, sent nowhere."""
         if self.engine is None:
             raise ModelError(NO_MODEL)
-        history = self.messages()
-        if text.strip():
-            conversation = self.conversation_id or 0
-            history = [*history, Message(0, conversation, "user", text, "")]
-        users = [m for m in history if m.role == "user"]
-        crisis = safety.scan(users[-1].content) if users else safety.NOTHING
-        messages = self._turn(crisis=crisis).prompt(history, with_recall=True)
-        params, _seed = self.sampling()
+        messages, cap = self._ahead(text)
         with self._engine_lock:
-            return self.engine.view(messages, params.max_tokens)
+            return self.engine.view(messages, cap)
 
     def warm(self) -> int:
-        """Evaluate the open conversation's stable prefix while the person reads or types.
-
-        Runs under the engine lock like consolidation; a reply sets `background_cancel`
-        and takes over within one batch.
-        """
+        """Evaluate the open conversation's prefix, up to where the person's next words
+        will start, while they read or type; under the engine lock like consolidation,
+        so a reply (setting `background_cancel`) takes over within one batch."""
         engine = self.engine
         if engine is None or not modes.needs_model(self.mode().name):
             return 0
-        messages = self._turn().prompt(self.messages() if self.conversation_id else [])
-        cap = self.settings.sampling.max_tokens
-        if self.mode().name == "listen":  # the reply's budget decides where old turns are cut
-            cap = min(cap, self.settings.listen_max_tokens)
+        messages, cap = self._ahead("")
         if not self._engine_lock.acquire(blocking=False):
             return 0
         try:
