@@ -109,7 +109,7 @@ def test_fit_drops_old_turns_in_blocks_that_stay_put() -> None:
         kept = [m for m in fitted if m["role"] in ("user", "assistant")]
         assert kept[0]["role"] == "user"
         dropped = len(kept) < 2 * turns + 1
-        assert any(m["role"] == "note" and "the summary" in m["content"]
+        assert any(m["role"] == "system" and "the summary" in m["content"]
                    for m in fitted) == dropped
         assert not any(m["role"] == "summary" for m in fitted)
         firsts.append(kept[0]["content"])

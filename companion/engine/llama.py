@@ -153,9 +153,9 @@ class LlamaEngine:
                 if span is None or not llama_cpp.llama_memory_can_shift(self._ctx.memory):
                     return
                 start, end = span
-                if not self._ctx.kv_cache_seq_rm(-1, start, end):
+                if not self._ctx.kv_cache_seq_rm(0, start, end):
                     return
-                self._ctx.kv_cache_seq_shift(-1, end, self.n_tokens, start - end)
+                self._ctx.kv_cache_seq_shift(0, end, self.n_tokens, start - end)
                 kept = old[end:]
                 self.input_ids[start:start + len(kept)] = kept
                 self.n_tokens = start + len(kept)

@@ -72,9 +72,9 @@ def build(
     return messages
 
 
-def _summary_note(text: str) -> ChatMessage:
+def _summary_system(text: str) -> ChatMessage:
     quoted = "\n".join(f"> {line}" for line in " ".join(text.split()).splitlines())
-    return {"role": NOTE, "content": f"{SUMMARY_HEADER}\n{quoted}"}
+    return {"role": "system", "content": f"{SUMMARY_HEADER}\n{quoted}"}
 
 
 def cut_points(turns: Sequence[ChatMessage], block: int, size: Callable[[str], int]) -> list[int]:
@@ -104,7 +104,9 @@ def fit(
 
     Never dropped: the leading system text (persona and mode), the notes, the newest user
     message and anything after it. Once turns are dropped, the stored summary (if any)
-    stands in for them as a note, after the cached prefix.
+    stands in for them at the end of the system text: the prefix breaks once when the
+    first block goes (and when the summary is rewritten), and later cuts only shift the
+    cache, since everything before the first kept turn stays the same.
     """
     def sized(text: str) -> int:
         return size(text) if size is not None else len(text) // 4
@@ -121,10 +123,10 @@ def fit(
     whole = messages[:head] + rest
     if count(whole) <= budget or not old:
         return whole
-    note = [_summary_note(summary[-1]["content"])] if summary else []
+    stands_in = [_summary_system(summary[-1]["content"])] if summary else []
     candidate = whole
     for cut in cut_points(old, budget // 2, sized)[1:]:
-        candidate = messages[:head] + note + old[cut:] + keep
+        candidate = messages[:head] + stands_in + old[cut:] + keep
         if count(candidate) <= budget:
             break
     return candidate
