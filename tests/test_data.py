@@ -280,7 +280,8 @@ def test_forget_conversation_asks_first(home: Path, passphrase_file: Path) -> No
 # forget everything ----------------------------------------------------------------------
 
 
-def test_forget_everything_needs_the_exact_phrase(home: Path, passphrase_file: Path) -> None:
+def test_forget_everything_needs_the_exact_phrase(home: Path, passphrase_file: Path,
+                                                  tmp_path: Path) -> None:
     fill(home)
     (home / "models").mkdir(parents=True, exist_ok=True)
     (home / "models" / "model.gguf").write_bytes(b"GGUF weights")
@@ -299,7 +300,15 @@ def test_forget_everything_needs_the_exact_phrase(home: Path, passphrase_file: P
     assert typed_wrong.code == 2
     assert snapshot_files(home / "data") == before
 
-    done = run_tty("--home", home, "forget", "everything", answer="forget everything")
+    wrong_key = tmp_path / "wrong.txt"
+    wrong_key.write_text("not the passphrase at all\n", encoding="utf-8")
+    stranger = run_cli("--home", home, "--passphrase-file", wrong_key, "forget", "everything",
+                       "--confirm", "forget everything")
+    assert stranger.code == 3, stranger.err  # only who can open the vault may wipe it
+    assert snapshot_files(home / "data") == before
+
+    done = run_tty("--home", home, "--passphrase-file", passphrase_file, "forget", "everything",
+                   answer="forget everything")
     assert done.code == 0, done.err
     assert "vault.key" in done.out and "vault.db" in done.out
     assert [p for p in (home / "data").iterdir()] == []
@@ -317,7 +326,8 @@ def test_forget_everything_needs_the_exact_phrase(home: Path, passphrase_file: P
 def test_forget_everything_for_scripts(home: Path, passphrase_file: Path) -> None:
     fill(home)
     (db_path(home).parent / "vault.db-wal").write_bytes(b"\0" * 10)
-    result = run_cli("--home", home, "forget", "everything", "--confirm", "forget everything")
+    result = run_cli("--home", home, "--passphrase-file", passphrase_file, "forget",
+                     "everything", "--confirm", "forget everything")
     assert result.code == 0, result.err
     assert not any((home / "data" / name).exists() for name in VAULT_NAMES)
 

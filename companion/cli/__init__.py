@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from companion.vault.hardening import harden_process
+
+    harden_process()  # before any key exists in memory or any file is written
     args = build_parser().parse_args(argv)
     commands: dict[str | None, Command] = {None: tui.cmd_tui}
     for group in GROUPS:

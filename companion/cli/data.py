@@ -150,11 +150,24 @@ def _forget_all(args: argparse.Namespace) -> int:
         phrase = _ask_line(f'Type "{forget.PHRASE}" to go on: ')
     if phrase.strip() != forget.PHRASE:
         raise UsageError(f'That is not the phrase "{forget.PHRASE}"; nothing was removed.')
+    _prove_passphrase(args, where)
     removed = forget.forget_everything(where)
     print(f"Removed {', '.join(str(p) for p in removed)}.")
     print("Your vault is gone; the next start creates a new one. Model files and settings "
           "were kept.")
     return 0
+
+
+def _prove_passphrase(args: argparse.Namespace, where: Any) -> None:
+    """Only the person who can open the vault may wipe it. A vault nobody can open any
+    more (damaged) may still be removed: it protects nothing but takes the name."""
+    from companion.cli.steps import open_vault
+    from companion.errors import VaultDamaged
+
+    try:
+        open_vault(args, where).close()
+    except VaultDamaged:
+        sys.stderr.write("companion: the vault cannot be opened (damaged); removing it.\n")
 
 
 # export -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ user's words in the clear: `cipher_version` must answer before anything is writt
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +38,7 @@ def open_database(path: Path, data_key: bytes) -> Connection:
                 "from a backup (nothing was changed)."
             ) from None
         conn.execute("PRAGMA journal_mode = WAL")
+        _owner_only(path)
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA secure_delete = ON")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -57,3 +59,15 @@ def transaction(conn: Connection) -> Iterator[Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def _owner_only(path: Path) -> None:
+    """The database and its WAL and SHM files: readable by their owner only, whatever the
+    umask of the process that made them (an older version made them 0644)."""
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.chmod(f"{path}{suffix}", 0o600)
+        except FileNotFoundError:
+            continue
+        except OSError:  # a file system without modes (FAT on a USB stick): nothing to do
+            continue
