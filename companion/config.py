@@ -1,17 +1,21 @@
 """Settings from config.toml, read once at start into frozen dataclasses.
 
-A missing file means defaults; a broken one is reported by name and the app still
-starts with defaults, because a typo in a settings file must never lock a person out.
+A missing file means defaults. An unknown key is a warning that names it, and the rest
+of the file still counts; a value of the wrong type or a file that is not TOML stops the
+command with one sentence naming the file, the line and the key (exit 2), rather than
+silently answering with settings the person did not choose.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from companion.domain import SamplingParams
+from companion.errors import UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -96,41 +100,103 @@ class Settings:
     regional mirror)."""
 
 
-class SettingsProblem(Exception):
-    """A config file could not be used; the message names the file and the key."""
+class SettingsProblem(UsageError):
+    """config.toml cannot be used; the sentence names the file, the line and the key."""
 
 
-def _sampling_from(raw: dict[str, Any], source: Path) -> SamplingParams:
-    known = {f.name for f in fields(SamplingParams)}
-    unknown = set(raw) - known
-    if unknown:
-        raise SettingsProblem(f"{source}: unknown key in [sampling]: {sorted(unknown)[0]}")
+_TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$")
+_KINDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text in quotes"}
+
+
+def _line_of(text: str, key: str, table: str = "") -> int:
+    """The line where `key` is set (in `[table]` when given); 0 when it cannot be found."""
+    current = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            current = stripped.strip("[] ")
+        elif current == table and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return number
+    return 0
+
+
+def _where(path: Path, text: str, key: str, table: str = "") -> str:
+    line = _line_of(text, key, table)
+    return f"{path}, line {line}" if line else str(path)
+
+
+_TYPES = {"bool": bool, "int": int, "float": float, "str": str}
+
+
+def _checked(value: Any, annotation: str) -> Any:
+    """The value if it has the setting's type (a whole number counts as a number), else
+    ValueError naming the type in words."""
+    names = [part.strip() for part in str(annotation).split("|")]
+    kind = _TYPES.get(next((n for n in names if n != "None"), "str"), str)
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    raise ValueError(_KINDS[kind])
+
+
+def _values(raw: dict[str, Any], defaults: Any, path: Path, text: str, table: str,
+            warnings: list[str]) -> dict[str, Any]:
+    known = {f.name: f for f in fields(defaults)}
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known or key == "sampling":
+            name = f"[{table}] {key}" if table else key
+            warnings.append(f"{_where(path, text, key, table)}: unknown setting {name!r} is "
+                            "ignored; the rest of the file is used")
+            continue
+        try:
+            out[key] = _checked(value, str(known[key].type))
+        except ValueError as exc:
+            raise SettingsProblem(f"{_where(path, text, key, table)}: {key} must be {exc}, "
+                                  f"not {value!r}; fix it or remove the line.") from None
+    return out
+
+
+def load_with_warnings(path: Path) -> tuple[Settings, list[str]]:
+    """Settings and a warning per unknown key; SettingsProblem (exit 2) for a value of the
+    wrong type or a file that is not TOML, naming the file, the line and the key."""
+    if not path.exists():
+        return Settings(), []
     try:
-        return replace(SamplingParams(), **{k: type(getattr(SamplingParams(), k))(v)
-                                            for k, v in raw.items()})
-    except (TypeError, ValueError) as exc:
-        raise SettingsProblem(f"{source}: a value in [sampling] is not a number ({exc})") from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsProblem(f"{path} could not be read ({exc}); fix or remove it.") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        found = _TOML_AT.search(message)
+        where = f"{path}, line {found.group(1)}" if found else str(path)
+        raise SettingsProblem(f"{where}: this is not valid TOML "
+                              f"({_TOML_AT.sub('', message)}); fix it or remove the line."
+                              ) from None
+    warnings: list[str] = []
+    sampling_raw = raw.pop("sampling", {})
+    if not isinstance(sampling_raw, dict):
+        raise SettingsProblem(f"{_where(path, text, 'sampling')}: sampling must be a "
+                              "[sampling] table; fix it or remove the line.")
+    sampling = replace(SamplingParams(), **_values(sampling_raw, SamplingParams(), path, text,
+                                                   "sampling", warnings))
+    values = _values(raw, Settings(), path, text, "", warnings)
+    return replace(Settings(), sampling=sampling, **values), warnings
 
 
 def load(path: Path) -> Settings:
-    """Read settings; raises SettingsProblem with a sentence naming the file."""
-    if not path.exists():
-        return Settings()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsProblem(f"{path} could not be read ({exc}); using default settings") from None
-    sampling = _sampling_from(raw.pop("sampling", {}), path)
-    known = {f.name for f in fields(Settings)} - {"sampling"}
-    unknown = set(raw) - known
-    if unknown:
-        raise SettingsProblem(f"{path}: unknown setting {sorted(unknown)[0]!r}")
-    return replace(Settings(), sampling=sampling, **raw)
+    """Read settings; raises SettingsProblem with a sentence naming the file and line."""
+    return load_with_warnings(path)[0]
 
 
 def load_or_default(path: Path) -> tuple[Settings, str | None]:
-    """Settings plus a warning to show, so a broken file never stops the app."""
-    try:
-        return load(path), None
-    except SettingsProblem as exc:
-        return Settings(), str(exc)
+    """Settings plus a warning to show (unknown keys are skipped, the rest counts).
+
+    A value of the wrong type still raises SettingsProblem (exit 2): guessing what a
+    person meant by `mode = 3` could answer a journal entry meant only for the page.
+    """
+    settings, warnings = load_with_warnings(path)
+    return settings, "; ".join(warnings) or None

@@ -47,9 +47,25 @@ class Paths:
         return self.config / "themes"
 
     def ensure(self) -> None:
-        """Create the folders with owner-only permissions; the vault is private."""
+        """Create the folders with owner-only permissions; the vault is private.
+
+        A home that is a file or cannot be written is said in one sentence (exit 2)
+        before anything else happens, rather than failing later mid-command.
+        """
+        from companion.errors import UsageError
+
         for folder in (self.config, self.data, self.models, self.cache, self.log):
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except (FileExistsError, NotADirectoryError):
+                raise UsageError(f"{_first_file(folder)} is a file, not a folder; choose "
+                                 "another folder with --home (or COMPANION_HOME).") from None
+            except OSError:
+                raise UsageError(f"companion cannot create {folder}; choose a folder you can "
+                                 "write to with --home (or COMPANION_HOME).") from None
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise UsageError(f"companion cannot write in {folder}; choose a folder you "
+                                 "can write to with --home (or COMPANION_HOME).")
 
 
 def resolve(home: str | os.PathLike[str] | None = None) -> Paths:
@@ -75,3 +91,11 @@ def resolve(home: str | os.PathLike[str] | None = None) -> Paths:
         cache=Path(dirs.user_cache_dir),
         log=Path(dirs.user_log_dir),
     )
+
+
+def _first_file(folder: Path) -> Path:
+    """The part of `folder`'s path that exists as a file (what blocks the folder)."""
+    for part in [folder, *folder.parents]:
+        if part.exists() and not part.is_dir():
+            return part
+    return folder

@@ -9,6 +9,7 @@ from pathlib import Path
 from companion import paths
 from companion.config import Settings
 from companion.domain import SamplingParams
+from companion.errors import VaultDamaged, WrongPassphrase
 from companion.ui.app import CompanionApp
 from companion.ui.screens.chat import ChatScreen
 from companion.ui.screens.onboarding import OnboardingScreen
@@ -165,9 +166,21 @@ async def test_damaged_vault_is_reported_not_replaced(home: Path) -> None:
     where.vault_key.write_text("garbage")
     app = CompanionApp(where, Settings(), passphrase=PASSPHRASE)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.screen.query("#problem"))
-        assert str(where.vault_key) in str(app.screen.query_one("#problem").render())
+        await wait_for(pilot, lambda: app.failure is not None)
+    # with a passphrase file (a script) the app stops with the sentence and exit code 5
+    assert isinstance(app.failure, VaultDamaged) and app.return_code == 5
+    assert str(where.vault_key) in str(app.failure)
     assert where.vault_key.read_text() == "garbage"
+
+
+async def test_a_wrong_passphrase_file_exits_3(home: Path) -> None:
+    where = paths.resolve(home)
+    where.ensure()
+    Vault.create(where.vault_db, where.vault_key, PASSPHRASE).close()
+    app = CompanionApp(where, Settings(), passphrase="not the passphrase")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.failure is not None)
+    assert isinstance(app.failure, WrongPassphrase) and app.return_code == 3
 
 
 async def test_themes_builtin_user_and_broken(home: Path) -> None:

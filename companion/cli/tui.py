@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
 
 from companion.cli.steps import overrides, settings_for
@@ -19,4 +20,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
         passphrase = unlock.read_passphrase_file(args.passphrase_file)
     app = CompanionApp(where, settings, passphrase=passphrase, overrides=overrides(args))
     app.run()
+    if app.failure is not None:
+        print(f"companion: {app.failure}", file=sys.stderr)
+        return app.failure.exit_code
     return app.return_code or 0

@@ -67,6 +67,8 @@ class CompanionApp(App[None]):
         self.paths = paths
         self.settings = settings
         self._passphrase = passphrase
+        self.failure: CompanionError | None = None
+        """Why the app stopped before the chat opened (shown by the CLI, with its exit code)."""
         self._engine_loader = engine_loader
         self._overrides = overrides or {}
         self.memory_work = MemoryWork(self)
@@ -128,8 +130,9 @@ class CompanionApp(App[None]):
         try:
             vault = (unlock.create_vault(self.paths, passphrase) if new
                      else unlock.unlock_vault(self.paths, passphrase))
-        except CompanionError as exc:
-            self.call_from_thread(self.push_screen, ProblemScreen(str(exc)))
+        except CompanionError as exc:  # a script's passphrase file: say it and stop
+            self.failure = exc
+            self.call_from_thread(self.exit, None, exc.exit_code)
             return
         self.call_from_thread(self._unlocked, vault)
 
