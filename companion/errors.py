@@ -36,3 +36,9 @@ class PinMismatch(CompanionError):
     """The model file no longer matches the pin; the app refuses to go on with another one."""
 
     exit_code = 6
+
+
+class DiskFull(CompanionError):
+    """No space left: the vault is fine, nothing more could be written."""
+
+    exit_code = 1

@@ -80,7 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     except Exception as exc:
         from companion import logs
+        from companion.vault.connection import explain
 
+        known = explain(exc)
+        if known is not None:  # a damaged page or a full disk found mid-command
+            print(f"companion: {known}", file=sys.stderr)
+            return known.exit_code
         logs.log_unexpected(exc)
         print(
             f"companion: something unexpected went wrong ({type(exc).__name__}); messages "

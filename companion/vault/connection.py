@@ -14,15 +14,21 @@ from typing import Any
 
 import sqlcipher3
 
-from companion.errors import VaultDamaged
+from companion.errors import CompanionError, DiskFull, VaultDamaged
 
 Connection = Any  # sqlcipher3 ships no type stubs
 
 
 def open_database(path: Path, data_key: bytes) -> Connection:
-    """Open (or create) the encrypted database; raise VaultDamaged naming the file."""
+    """Open (or create) the encrypted database; raise VaultDamaged naming the file.
+
+    SQLCipher's own log lines go nowhere (they would reach the person's terminal), and
+    `quick_check` reads every page at open, so damage is found here, in one sentence,
+    not in the middle of a conversation.
+    """
     conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(f"PRAGMA key = \"x'{data_key.hex()}'\"")
         version = conn.execute("PRAGMA cipher_version").fetchone()
         if not version or not version[0]:
@@ -32,12 +38,17 @@ def open_database(path: Path, data_key: bytes) -> Connection:
             )
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlcipher3.DatabaseError:
+            checked = conn.execute("PRAGMA quick_check").fetchone()
+            if not checked or checked[0] != "ok":
+                raise sqlcipher3.DatabaseError("quick_check")
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlcipher3.DatabaseError as exc:
+            if is_disk_full(exc):
+                raise DiskFull(DISK_FULL) from None
             raise VaultDamaged(
-                f"The vault {path} is damaged or does not match its key file; restore it "
-                "from a backup (nothing was changed)."
+                f"The vault {path} is damaged or does not match its key file, and nothing "
+                "was changed; restore your latest backup with `companion restore FILE`."
             ) from None
-        conn.execute("PRAGMA journal_mode = WAL")
         _owner_only(path)
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA secure_delete = ON")
@@ -47,6 +58,27 @@ def open_database(path: Path, data_key: bytes) -> Connection:
         conn.close()
         raise
     return conn
+
+
+DISK_FULL = ("The disk is full, so companion could not write; what was saved "
+             "before is safe. Free some space and try again.")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite's SQLITE_FULL, or the OS saying there is no space left."""
+    if isinstance(exc, OSError):
+        return exc.errno == 28  # ENOSPC
+    return "full" in str(exc).lower()
+
+
+def explain(exc: BaseException) -> CompanionError | None:
+    """A database error raised mid-command, as the one sentence the person should see."""
+    if is_disk_full(exc):
+        return DiskFull(DISK_FULL)
+    if isinstance(exc, sqlcipher3.DatabaseError):
+        return VaultDamaged("The vault could not be read (it may be damaged); nothing more was "
+                            "changed. Restore your latest backup with `companion restore FILE`.")
+    return None
 
 
 @contextmanager

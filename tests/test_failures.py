@@ -1,0 +1,40 @@
+"""Damage and a full disk: found at open or mid-command, said in one sentence each."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import sqlcipher3
+
+from companion.errors import DiskFull, VaultDamaged
+from companion.vault.connection import explain
+from tests.conftest import run_cli, snapshot_files
+
+
+def test_a_damaged_page_is_found_at_open_in_one_line(home: Path, passphrase_file: Path) -> None:
+    base = ("--home", home, "--passphrase-file", passphrase_file)
+    for n in range(30):
+        assert run_cli(*base, "journal", "add", f"entry {n} " + "words " * 200).code == 0
+    db = home / "data" / "vault.db"
+    data = bytearray(db.read_bytes())
+    assert len(data) > 8 * 4096
+    middle = (len(data) // 4096 // 2) * 4096 + 100
+    data[middle:middle + 64] = b"\xff" * 64
+    db.write_bytes(bytes(data))
+    before = snapshot_files(home / "data")
+    # a command that reads only the first pages still finds the damage at open
+    result = run_cli(*base, "history")
+    assert result.code == 5, result.err
+    assert result.err.count("\n") == 1 and result.err.startswith("companion: ")
+    assert str(db) in result.err and "companion restore" in result.err
+    assert snapshot_files(home / "data") == before
+
+
+def test_full_disk_and_damage_mid_command_are_named() -> None:
+    full = explain(sqlcipher3.OperationalError("database or disk is full"))
+    assert isinstance(full, DiskFull) and "disk is full" in str(full)
+    assert isinstance(explain(OSError(errno.ENOSPC, "No space left on device")), DiskFull)
+    damaged = explain(sqlcipher3.DatabaseError("database disk image is malformed"))
+    assert isinstance(damaged, VaultDamaged) and damaged.exit_code == 5
+    assert explain(ValueError("something else")) is None
