@@ -38,3 +38,54 @@ def test_full_disk_and_damage_mid_command_are_named() -> None:
     damaged = explain(sqlcipher3.DatabaseError("database disk image is malformed"))
     assert isinstance(damaged, VaultDamaged) and damaged.exit_code == 5
     assert explain(ValueError("something else")) is None
+
+
+CREATE = """
+import sys
+from pathlib import Path
+from companion.vault import Vault
+folder = Path(sys.argv[1])
+Vault.create(folder / "vault.db", folder / "vault.key", "a passphrase long enough").close()
+print("made", flush=True)
+"""
+
+
+def test_a_kill_during_creation_leaves_no_vault_or_a_whole_one(tmp_path: Path) -> None:
+    import random
+    import subprocess
+    import sys
+    import time
+
+    from companion.vault import Vault, VaultStatus, vault_status
+
+    rng = random.Random(4)
+    outcomes = set()
+    for attempt in range(12):
+        folder = tmp_path / f"try{attempt}"
+        folder.mkdir()
+        proc = subprocess.Popen([sys.executable, "-c", CREATE, str(folder)],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.2, 1.6))
+        proc.kill()
+        proc.wait()
+        db, key = folder / "vault.db", folder / "vault.key"
+        status = vault_status(db, key)  # never "incomplete"
+        outcomes.add(status)
+        if status is VaultStatus.EXISTS:
+            Vault.unlock(db, key, "a passphrase long enough").close()
+        else:
+            Vault.create(db, key, "a passphrase long enough").close()
+            assert not (folder / ".vault-new").exists()
+    assert VaultStatus.NEW in outcomes  # the kills did land mid-creation
+
+
+def test_a_move_cut_in_two_is_finished(tmp_path: Path) -> None:
+    from companion.vault import Vault, VaultStatus, vault_status
+    from companion.vault.status import staging_folder
+
+    db, key = tmp_path / "vault.db", tmp_path / "vault.key"
+    Vault.create(db, key, "a passphrase long enough").close()
+    staging_folder(db).mkdir()
+    key.rename(staging_folder(db) / key.name)  # stopped between the two moves
+    assert vault_status(db, key) is VaultStatus.EXISTS
+    Vault.unlock(db, key, "a passphrase long enough").close()

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import enum
+import os
 from pathlib import Path
 
 from companion.errors import VaultDamaged
@@ -15,15 +16,31 @@ class VaultStatus(enum.Enum):
     EXISTS = "exists"
 
 
+def staging_folder(db_path: Path) -> Path:
+    """Where `Vault.create` builds a new vault before moving it into place."""
+    return db_path.parent / ".vault-new"
+
+
 def vault_status(db_path: Path, key_path: Path) -> VaultStatus:
-    """NEW when nothing is there; EXISTS when both are; VaultDamaged when one is missing."""
+    """NEW when nothing is there; EXISTS when both are; VaultDamaged when one is missing.
+
+    A creation stopped between moving the database and its key into place is finished
+    here: the key is still in the staging folder.
+    """
+    staged_key = staging_folder(db_path) / key_path.name
+    if db_path.exists() and not key_path.exists() and staged_key.exists():
+        os.replace(staged_key, key_path)
     db, key = db_path.exists(), key_path.exists()
     if db and key:
         return VaultStatus.EXISTS
     if not db and not key:
         return VaultStatus.NEW
-    missing = key_path if db else db_path
+    if db:
+        raise VaultDamaged(
+            f"The vault is incomplete: its key file {key_path} is missing. If companion was "
+            f"stopped while creating it and you never used it, remove {db_path} to start "
+            "again; otherwise restore it from a backup (nothing was changed).")
     raise VaultDamaged(
-        f"The vault is incomplete: {missing} is missing; restore it from a backup "
+        f"The vault is incomplete: {db_path} is missing; restore it from a backup "
         "(nothing was changed)."
     )

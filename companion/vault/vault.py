@@ -6,6 +6,8 @@ database nor its key file exists, and a half-present vault is reported, not repa
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from companion.vault.connection import Connection, open_database
 from companion.vault.conversations import Conversations
 from companion.vault.migrations import migrate
 from companion.vault.pins import Pins
+from companion.vault.private_files import fsync_dir
 from companion.vault.records import (
     Commitments,
     Journal,
@@ -26,7 +29,7 @@ from companion.vault.records import (
     Summaries,
 )
 from companion.vault.state import State
-from companion.vault.status import VaultStatus, vault_status
+from companion.vault.status import VaultStatus, staging_folder, vault_status
 
 __all__ = ["Vault", "VaultStatus", "vault_status"]
 
@@ -56,20 +59,29 @@ class Vault:
     @classmethod
     def create(cls, db_path: Path, key_path: Path, passphrase: str,
                kdf: keys.KdfParams | None = None) -> Vault:
+        """Make a new vault all or nothing: it is built in a staging folder beside and
+        moved into place only when whole, so a kill at any moment leaves either no vault
+        or a complete one (a move cut in two is finished by `vault_status`)."""
         if vault_status(db_path, key_path) is not VaultStatus.NEW:
             raise VaultDamaged(f"A vault already exists at {db_path}; unlock it instead.")
         db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        staging = staging_folder(db_path)
+        shutil.rmtree(staging, ignore_errors=True)  # never in place, so never used
+        staging.mkdir(mode=0o700)
         data_key = keys.new_data_key()
-        conn = open_database(db_path, data_key)
+        conn = open_database(staging / db_path.name, data_key)
         try:
             migrate(conn)
-            keys.write_key_file(key_path, passphrase, data_key, kdf)
-        except BaseException:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
             conn.close()
-            for leftover in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
-                leftover.unlink(missing_ok=True)
-            raise
-        return cls(conn, db_path)
+        keys.write_key_file(staging / key_path.name, passphrase, data_key, kdf)
+        fsync_dir(staging)
+        os.replace(staging / db_path.name, db_path)  # the database first, then its key
+        os.replace(staging / key_path.name, key_path)
+        fsync_dir(db_path.parent)
+        shutil.rmtree(staging, ignore_errors=True)
+        return cls(open_database(db_path, data_key), db_path)
 
     @classmethod
     def unlock(cls, db_path: Path, key_path: Path, passphrase: str) -> Vault:
