@@ -285,3 +285,29 @@ def test_fits_leaves_a_quarter_of_memory_free() -> None:
     assert fits(entry, 4.0)
     assert not fits(entry, 3.9)
     assert not fits(entry, 3.0)
+
+
+def test_recommend_prefers_the_largest_model_that_is_quick_enough() -> None:
+    registry = load_registry()
+
+    def speed(entry: RegistryEntry) -> float:  # 10 GB of weights read per second
+        return 10e9 / entry.size
+
+    chosen = registry.recommend(16, None, speed, comfortable=8.0)
+    assert chosen is not None and chosen.id == "qwen2.5-1.5b"  # 1.12 GB: ~9 tok/s
+    assert all(speed(e) < 8.0 for e in registry.entries if e.ram > chosen.ram)
+    # Every model quick enough: the memory rule alone decides, as before.
+    assert registry.recommend(16, None, lambda e: 1000.0, 8.0) == registry.recommend(16)
+    # None quick enough: the fastest (smallest) one rather than the largest.
+    slow = registry.recommend(16, None, lambda e: 1e9 / e.size, 8.0)
+    assert slow is not None and slow.size == min(e.size for e in registry.entries)
+    # Memory still comes first: a model that does not fit is never chosen for speed.
+    assert registry.recommend(0.5, None, speed, 8.0) is None
+
+
+def test_the_language_counts_before_speed() -> None:
+    registry = load_registry()
+    # phi-4-mini is the only Swedish model: slow, but it speaks Swedish.
+    assert registry.recommend(16, "sv", lambda e: 1e9 / e.size, 8.0).id == "phi-4-mini"
+    hindi = registry.recommend(16, "hi", lambda e: 10e9 / e.size, 8.0)
+    assert hindi is not None and "hi" in hindi.languages and 10e9 / hindi.size >= 8.0

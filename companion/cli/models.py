@@ -83,13 +83,17 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from companion.models.catalog import catalog
+    from companion.models.speed import COMFORTABLE_TOKENS_PER_S, rough
 
-    _where, settings, library, registry = _library_and_registry(args)
-    view = catalog(registry, library, settings.language)
+    where, settings, library, registry = _library_and_registry(args)
+    view = catalog(registry, library, settings.language, cache_dir=where.cache)
     if args.json:
         print(json.dumps(view.as_dict(), ensure_ascii=False))
         return 0
     print(f"This computer has {view.memory_gb:.1f} GB of memory.")
+    print(f"Speeds are estimates for its {view.machine.cores} cores and memory that copies "
+          f"{view.machine.bandwidth_gbs:.1f} GB/s. The recommended model is the largest "
+          f"estimated at {COMFORTABLE_TOKENS_PER_S:g} tokens/s or more (else the fastest).")
     for row in view.rows:
         marks = [m for m, on in (("pinned", row.pinned), ("installed", row.installed),
                                  ("recommended", row.recommended)) if on]
@@ -97,6 +101,8 @@ def _list(args: argparse.Namespace) -> int:
         verified = "" if row.verified else ", unverified"
         print(f"\n{row.id}  {row.name}{'  [' + ', '.join(marks) + ']' if marks else ''}")
         print(f"    {row.size / 1e9:.2f} GB file, {row.ram:g} GB memory ({fit}){verified}")
+        print(f"    {rough(row.est_tokens_per_s)} tok/s here, first reply after "
+              f"{rough(row.est_first_reply_s)} s")
         if row.languages:
             print(f"    languages: {' '.join(row.languages)}; licence: {row.licence}")
     return 0

@@ -16,6 +16,7 @@ import difflib
 import math
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -118,18 +119,28 @@ class Registry:
         wanted = sha256.strip().lower()
         return next((entry for entry in self.entries if entry.sha256 == wanted), None)
 
-    def recommend(self, total_ram_gb: float, language: str | None = None) -> RegistryEntry | None:
-        """The most capable model this machine can run, in the person's language if possible.
+    def recommend(self, total_ram_gb: float, language: str | None = None,
+                  speed: Callable[[RegistryEntry], float] | None = None,
+                  comfortable: float = 0.0) -> RegistryEntry | None:
+        """The most capable model this machine runs comfortably, in the person's language.
 
-        Memory need stands in for capability. A language no fitting model lists is
-        ignored rather than leaving the person with nothing; ties go to the earlier entry,
-        since the file's order is the curators' preference.
+        Memory need stands in for capability. `speed` (estimated tokens/s) narrows the
+        choice to models at `comfortable` or faster; when none is, the fastest is the
+        kindest choice. A language no fitting model lists is ignored rather than leaving
+        the person with nothing, and it counts before speed: a slow model that speaks the
+        person's language serves better than a quick one that does not. Ties go to the
+        earlier entry, since the file's order is the curators' preference.
         """
         fitting = [entry for entry in self.entries if fits(entry, total_ram_gb)]
         if language:
             code = language.strip().replace("_", "-").split("-")[0].lower()  # "pt_BR" -> "pt"
             speaking = [entry for entry in fitting if code in entry.languages]
             fitting = speaking or fitting
+        if speed is not None and fitting:
+            quick = [entry for entry in fitting if speed(entry) >= comfortable]
+            if not quick:
+                return max(fitting, key=speed)
+            fitting = quick
         return max(fitting, key=lambda entry: entry.ram, default=None)
 
 

@@ -22,12 +22,13 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 from companion.errors import ModelError
 from companion.models.catalog import Catalog, Row
 from companion.models.progress import human_bytes
+from companion.models.speed import COMFORTABLE_TOKENS_PER_S, rough
 from companion.ui.widgets.jobs import Confirm, JobProgress, ModelJobs, download_reporter
 
 if TYPE_CHECKING:
     from companion.models.pin import Pin
 
-COLUMNS = ("id", "name", "status", "size", "memory", "languages", "licence")
+COLUMNS = ("id", "name", "status", "size", "memory", "speed", "languages", "licence")
 ACTIONS = (("install", "Install"), ("import", "Import"), ("verify", "Verify"), ("use", "Use"),
            ("rollback", "Rollback"), ("try", "Try"), ("remove", "Remove"))
 
@@ -44,8 +45,9 @@ def cells(row: Row, pin: Pin | None) -> tuple[str, ...]:
     name = f"★ {row.name}" if row.recommended else row.name
     shown = " ".join(row.languages[:6]) or "—"  # some list 20+; keep the licence in view
     more = f" +{len(row.languages) - 6}" if len(row.languages) > 6 else ""
-    return (row.id, name, status_of(row, pin), human_bytes(row.size), memory, shown + more,
-            row.licence)
+    speed = f"{rough(row.est_tokens_per_s)} tok/s"
+    return (row.id, name, status_of(row, pin), human_bytes(row.size), memory, speed,
+            shown + more, row.licence)
 
 
 class ModelsScreen(ModelJobs, Screen[None]):
@@ -89,14 +91,15 @@ class ModelsScreen(ModelJobs, Screen[None]):
     # the table ----------------------------------------------------------------------
 
     def refresh_table(self) -> None:
-        """Re-read the registry and the library; cheap (a TOML and a small JSON file)."""
+        """Re-read the registry and the library; cheap (a TOML, a small JSON file, and the
+        machine's memory speed, measured once per machine and cached)."""
         from companion.models.catalog import catalog
         from companion.models.library import Library
         from companion.models.pinning import current_pin, registry_for
 
         app = self.owner
         view: Catalog = catalog(registry_for(app.paths), Library(app.paths.models),
-                                app.settings.language)
+                                app.settings.language, cache_dir=app.paths.cache)
         pin = current_pin(app.vault) if app.vault is not None else None
         table = self.query_one(DataTable)
         keep = self.selected.id if self.rows and self.selected else None
@@ -107,8 +110,9 @@ class ModelsScreen(ModelJobs, Screen[None]):
         if keep in self.rows:
             table.move_cursor(row=table.get_row_index(keep))
         self.query_one("#models-memory", Static).update(
-            f"This computer has {view.memory_gb:.1f} GB of memory. ★ marks the model "
-            f"recommended for it (language: {view.language}).")
+            f"This computer has {view.memory_gb:.1f} GB of memory and {view.machine.cores} "
+            f"cores. ★ marks the model recommended for it: the largest that answers at "
+            f"{COMFORTABLE_TOKENS_PER_S:g} tokens/s or more here (language: {view.language}).")
 
     @property
     def owner(self) -> Any:
