@@ -14,6 +14,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from rich.text import Text
 from textual.widgets import Button, DataTable
 
 from companion import paths
@@ -152,8 +153,9 @@ async def test_list_import_use_rollback_and_try(home: Path, tiny_model: Path,
             assert model_id in heading and digest[:12] in heading
             users = [str(w.render()) for w in box.query(".compare-user")]
             assert users == ["a long [b]day[/b] at work"]  # shown as typed, not as markup
+            # each answer exactly as Rich shows that text (it drops carriage returns)
             assert [str(w.render()) for w in box.query(".compare-answer")] == [
-                a or "(no words)" for a in answers]
+                str(Text(a)) if a else "(no words)" for a in answers]
         await pilot.click("#compare-keep")
         await wait_for(pilot, lambda: app.screen is screen)
         assert pinning.current_pin(app.vault).model_sha256 == tiny
