@@ -116,6 +116,14 @@ def _say_json(session: Session, reply: Reply, check_in: CheckIn | None) -> dict[
     return out
 
 
+def _check_in_due(session: Session) -> bool:
+    """Whether a new conversation will open with a check-in (`Session.check_in`'s test),
+    so the person's words have to come after the question."""
+    from companion.memory import checkin
+
+    return checkin.choose(session.vault) is not None and session.mode().name != "journal"
+
+
 def _support(where: Paths, session: Session) -> SupportPanel | None:
     """What the support panel shows, when the newest message shows signs of crisis."""
     from companion.care import support
@@ -148,8 +156,14 @@ def cmd_say(args: argparse.Namespace) -> int:
             session.set_mode(*requested)
         if args.end and session.mode().name != "rehearse":
             raise UsageError("There is no rehearsal going on in this conversation to end.")
-        if not starting and text is not None:
+        # The words are saved before any model is touched (llama.cpp can end a process).
+        # Only when a check-in will open the new conversation do they wait, as the draft
+        # (in the vault all the same), until the question is posted.
+        early = text is not None and not (starting and _check_in_due(session))
+        if early:
             session.add_user_message(text)
+        elif text is not None:
+            session.save_draft(text)
         try:
             loaded = pinned_model.load(where, vault, settings, cli_model=args.model,
                                        overrides=overrides(args))
@@ -159,9 +173,9 @@ def cmd_say(args: argparse.Namespace) -> int:
                 session.engine = loaded.engine
                 session.settings = replace(settings, sampling=loaded.sampling)
             # A new conversation opens with a check-in on a commitment that fell due.
-            check_in = session.check_in() if starting else None
+            check_in = session.check_in() if starting and not early else None
         finally:
-            if starting and text is not None:  # whatever happened above, the words are saved
+            if text is not None and not early:  # whatever happened above, the words are saved
                 session.add_user_message(text)
         if check_in is not None and not args.json:
             print(check_in.message.content + "\n")

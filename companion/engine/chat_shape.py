@@ -65,6 +65,11 @@ def probe(render: Render) -> TemplateShape:
     The canonical shape (system, then alternating turns) must render, with each message's
     text and each message as its own placeholder: else the model is refused at load with
     one sentence rather than failing at the first reply.
+
+    There is no time limit here: a render in the app's threads cannot be interrupted.
+    Before the app loads a file for the first time, `models.trial` runs this same probe
+    in a child process under a timer and a wall-clock limit, so a template that loops
+    is refused there and never reaches this call (the verdict is kept by sha256).
     """
     def s(text: str) -> ChatMessage:
         return {"role": "system", "content": text}

@@ -77,7 +77,7 @@ def compare(paths: Paths, settings: Settings, pin: Pin, candidate: LocalModel,
             model_id=candidate.id))),
     ):
         say(f"Loading the {label}…")
-        engine = load_engine(info(), settings)
+        engine = load_engine(info(), settings, paths)
         try:
             say(f"Answering {len(prompts)} message(s) with the {label}…")
             results.append(_answers(engine, prompts, seed, cancel))

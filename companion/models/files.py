@@ -1,20 +1,22 @@
 """Checking a model file before llama.cpp ever sees it.
 
 Model files are untrusted input: llama.cpp parses them in C, so a file must prove it
-is a readable GGUF (magic bytes, then a full header parse) and is identified by its
-sha256, which every reply records as its provenance.
+is a readable GGUF (magic bytes, then a full header parse under hard limits in
+`gguf_limits`) and is identified by its sha256, which every reply records as its
+provenance. The first load of each sha256 is then tried in a child process (`trial`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from companion.domain import ModelInfo
 from companion.errors import ModelError
+from companion.models.gguf_limits import HeaderRefused, read_header
 
 GGUF_MAGIC = b"GGUF"
 _CHUNK = 1 << 20
@@ -45,41 +47,35 @@ class GGUFMetadata:
         return asdict(self)
 
 
-def _field(reader: Any, key: str) -> Any:
-    field = reader.get_field(key)
-    if field is None:
-        return None
-    try:
-        return field.contents()
-    except Exception:
-        return None
-
-
 def read_metadata(path: Path) -> GGUFMetadata:
-    """Parse the whole GGUF header with the `gguf` package; refuse anything it rejects."""
-    from gguf import GGUFReader
+    """Parse the whole GGUF header under hard limits (`gguf_limits`); refuse what breaks one.
 
+    This runs before anything else reads the file's header, so a length or count that
+    would make a parser allocate gigabytes, or a hyperparameter llama.cpp asserts on, is
+    refused here in one sentence.
+    """
     try:
-        reader = GGUFReader(path, "r")
-        parameters = sum(int(t.n_elements) for t in reader.tensors)
-    except Exception:
-        raise ModelError(
-            f"{path} looks like a GGUF file but its header is damaged; download or copy it again."
-        ) from None
-    name = _field(reader, "general.name")
-    architecture = _field(reader, "general.architecture")
-    arch = architecture if isinstance(architecture, str) else ""
-    context = _field(reader, f"{arch}.context_length") if arch else None
-    template = _field(reader, "tokenizer.chat_template")
-    has_template = isinstance(template, str) and bool(template.strip())
+        with path.open("rb") as handle:
+            header = read_header(handle, os.fstat(handle.fileno()).st_size)
+    except HeaderRefused as exc:
+        raise ModelError(f"{path} is damaged or unsafe to load ({exc}); download or copy it "
+                         "again, or choose another model.") from None
+    except OSError as exc:
+        raise ModelError(f"The model file {path} cannot be read ({exc.strerror}).") from None
+    name = header.text("general.name")
+    arch = header.text("general.architecture") or ""
+    context = header.integer(f"{arch}.context_length") if arch else None
+    template = header.text("tokenizer.chat_template")
+    has_template = template is not None and bool(template.strip())
     return GGUFMetadata(
-        name=name.strip() if isinstance(name, str) and name.strip() else path.stem,
+        name=name.strip() if name is not None and name.strip() else path.stem,
         architecture=arch or "unknown",
-        parameters=parameters,
-        context=int(context) if isinstance(context, int) else None,
+        parameters=header.parameters,
+        context=context,
         has_chat_template=has_template,
         chat_template_sha256=(
-            hashlib.sha256(template.encode("utf-8")).hexdigest() if has_template else ""
+            hashlib.sha256(template.encode("utf-8")).hexdigest()
+            if template is not None and has_template else ""
         ),
     )
 
@@ -91,6 +87,8 @@ def check_file(path: str | Path) -> Path:
         raise ModelError(f"The model file {file} does not exist; check the path and try again.")
     if file.is_dir():
         raise ModelError(f"{file} is a folder, not a model file; give the path of a .gguf file.")
+    if not file.is_file():  # a pipe or a device would block or never end
+        raise ModelError(f"{file} is not a regular file; give the path of a .gguf file.")
     try:
         size = file.stat().st_size
         with file.open("rb") as handle:

@@ -41,9 +41,16 @@ class Loaded:
     notices: list[str] = field(default_factory=list)
 
 
-def load_engine(info: ModelInfo, settings: Settings) -> ChatEngine:
-    from companion.engine.llama import LlamaEngine
+def load_engine(info: ModelInfo, settings: Settings, paths: Paths) -> ChatEngine:
+    """Load a checked file into this process, once it has passed a trial in a child one.
 
+    The trial (`models.trial`) is the only place a file's first load may crash, hang or
+    loop in its template; its verdict is remembered by sha256 in the cache folder.
+    """
+    from companion.engine.llama import LlamaEngine
+    from companion.models.trial import ensure_tried
+
+    ensure_tried(info, paths.cache, runtime())
     return LlamaEngine.load(info, context_tokens=settings.context_tokens,
                             gpu_layers=settings.gpu_layers)
 
@@ -121,7 +128,7 @@ def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None =
         if wanted is None:
             return None
         record = identify(library, wanted, registry, progress)
-        engine = load_engine(checked_info(record), settings)
+        engine = load_engine(checked_info(record), settings, paths)
         pin = make_pin(record.id, engine, system, settings.sampling, runtime())
         with vault.lock:
             vault.pins.add(pin.as_dict())
@@ -132,7 +139,7 @@ def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None =
     if cli_model is not None:  # asked for on this command line: refuse, do not guess
         _refuse_other_file(library, pin, cli_model, registry, progress)
     info = check_pinned_file(library, pin, registry, progress=progress)
-    engine = load_engine(info, settings)
+    engine = load_engine(info, settings, paths)
     notices = _runtime_notice(vault, engine, pin, system)
     if cli_model is None and settings.model is not None and not _same_file(settings.model, pin):
         notices.append(f"{settings.model} was named as the model, but your companion is "
@@ -217,7 +224,7 @@ def use(paths: Paths, vault: Vault, settings: Settings, model_id: str,
                          "it again.")
     checked = record_file(library, Path(model.path), registry, source=model.source,
                           model_id=model.id, progress=progress)
-    engine = load_engine(checked_info(checked), settings)
+    engine = load_engine(checked_info(checked), settings, paths)
     try:
         pin = make_pin(checked.id, engine, system, settings.sampling, runtime())
     finally:
