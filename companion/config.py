@@ -83,6 +83,10 @@ class Settings:
     quiet_hours: str = ""
     """Hours when the app suggests rest instead of talking, such as "23:00-06:00" (empty: off)."""
 
+    lock_minutes: float = 0
+    """After this many minutes without a key or mouse event the app locks itself: the
+    vault closes and the passphrase opens it again (0: off; Ctrl+L locks at any time)."""
+
     auto_accept: bool = False
     """Keep the memories and commitments the model proposes without asking first."""
 

@@ -22,6 +22,7 @@ from companion.cli import (
     journal,
     memory,
     models,
+    passphrase,
     personas,
     prompt,
     recall,
@@ -32,7 +33,8 @@ from companion.cli.steps import Command
 from companion.errors import CompanionError
 
 # Each module adds its subcommands and names the function behind each (order = --help).
-GROUPS = (say, prompt, folders, history, models, journal, memory, data, recall, personas)
+GROUPS = (say, prompt, folders, history, models, journal, memory, data, passphrase, recall,
+          personas)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -22,9 +22,10 @@ from companion.errors import CompanionError, ModelError, PinMismatch
 from companion.logs import log_unexpected
 from companion.ui.background import MemoryWork
 from companion.ui.boundary_watch import BoundaryWatch
+from companion.ui.lock import AppLock
 from companion.ui.screens.problem import ProblemScreen
 from companion.ui.screens.unlock import UnlockScreen
-from companion.ui.themes import DEFAULT_THEME, builtin_dir, load_themes
+from companion.ui.themes import apply_themes
 
 if TYPE_CHECKING:  # the first frame needs none of these; they load behind it
     from companion.care.boundaries import Clock
@@ -50,8 +51,9 @@ class CompanionApp(App[None]):
     TITLE = "companion"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [Binding("f1", "limits", "Limits", id="limits", show=False)]
-    """F1: what companion is and is not, from any screen (the palette names it too)."""
+    BINDINGS = [Binding("f1", "limits", "Limits", id="limits", show=False),
+                Binding("ctrl+l", "lock", "Lock", id="lock", show=False, priority=True)]
+    """F1: what companion is and is not; Ctrl+L: lock (ui/lock.py); from any screen."""
 
     def __init__(
         self,
@@ -79,6 +81,7 @@ class CompanionApp(App[None]):
         self.clock: Clock = clock
         """Where boundaries read the time; tests put a FakeClock here."""
         self.boundary_watch = BoundaryWatch(self)
+        self.app_lock = AppLock(self)
         self.vault: Vault | None = None
         self.session: Session | None = None
         self.engine_state = "none"  # none | loading | ready | failed
@@ -86,7 +89,7 @@ class CompanionApp(App[None]):
     # start ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self._apply_theme()
+        apply_themes(self, self.paths.user_themes, self.settings.theme)
         self.set_timer(PRELOAD_AFTER_SECONDS, self._load_the_rest)
         from companion.conversation import unlock
 
@@ -99,20 +102,6 @@ class CompanionApp(App[None]):
             self._unlock_with_file(self._passphrase, new)
             return
         self.push_screen(UnlockScreen(self.paths, create=new), self._after_passphrase)
-
-    def _apply_theme(self) -> None:
-        loaded = load_themes(builtin_dir(), self.paths.user_themes)
-        for theme in loaded.themes:
-            self.register_theme(theme)
-        for problem in loaded.problems:
-            self.notify(problem, severity="warning", timeout=10)
-        wanted = self.settings.theme
-        if wanted in self.available_themes:
-            self.theme = wanted
-        else:
-            self.notify(f"There is no theme named {wanted!r}; using {DEFAULT_THEME}.",
-                        severity="warning", timeout=10)
-            self.theme = DEFAULT_THEME
 
     @work(thread=True, group="preload", exit_on_error=False)
     def _load_the_rest(self) -> None:
@@ -148,6 +137,7 @@ class CompanionApp(App[None]):
         self.boundary_watch.start(vault)
         await self.push_screen(ChatScreen(self.session))
         self.memory_work.start()
+        self.app_lock.start()
         self._start_model()
 
     # the model ------------------------------------------------------------------------
@@ -290,6 +280,9 @@ class CompanionApp(App[None]):
 
         report_problems(self, vault)
 
+    def action_lock(self) -> None:
+        self.app_lock.lock()
+
     def action_limits(self) -> None:
         from companion.ui.screens.limits import LimitsScreen
 
@@ -316,6 +309,7 @@ class CompanionApp(App[None]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("What companion is and is not", "Its limits, where your data "
                             "lives and how to delete it (F1)", self.action_limits)
+        yield from self.app_lock.commands()
         if self.session is not None:
             yield SystemCommand("Persona", "Choose who the companion is, or shape your own",
                                 self.action_persona)
@@ -351,6 +345,8 @@ class CompanionApp(App[None]):
                                 "(F8; asks first)", screen.action_delete_message)
             yield SystemCommand("Time spent", "Time per day for the last four weeks, and your "
                                 "boundaries (Ctrl+T)", screen.action_usage)
+            yield SystemCommand("Change passphrase", "A new passphrase for your vault; backups "
+                                "made before keep the old one", screen.action_change_passphrase)
             if screen.held_reply:
                 yield SystemCommand("Continue anyway", "Let the held reply come now (Ctrl+G)",
                                     screen.action_continue_anyway)
@@ -369,8 +365,10 @@ class CompanionApp(App[None]):
         self.exit()
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, (events.Key, events.MouseDown)) and not event.is_forwarded:
-            self.boundary_watch.activity()  # time spent counts only while someone is here
+        if isinstance(event, (events.Key, events.MouseEvent)) and not event.is_forwarded:
+            self.app_lock.activity()  # any key or mouse event puts off the idle lock
+            if isinstance(event, (events.Key, events.MouseDown)):
+                self.boundary_watch.activity()  # time spent counts only while someone is here
         await super().on_event(event)
 
     def on_unmount(self) -> None:

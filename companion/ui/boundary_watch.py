@@ -26,6 +26,7 @@ class BoundaryWatch:
     def __init__(self, app: App[Any]) -> None:
         self.app = app
         self.boundaries: Boundaries | None = None
+        self._ticking = False
 
     def now(self) -> Any:
         return self.app.clock.now()  # type: ignore[attr-defined]
@@ -37,7 +38,15 @@ class BoundaryWatch:
         self.boundaries = Boundaries(app.settings, vault, app.clock)
         for problem in self.boundaries.problems:
             app.notify(problem, severity="warning", timeout=10, markup=False)
-        app.set_interval(TICK_SECONDS, self.tick)
+        if not self._ticking:  # started again after each unlock (ui/lock.py): one timer
+            self._ticking = True
+            app.set_interval(TICK_SECONDS, self.tick)
+
+    def stop(self) -> None:
+        """Count the last stretch and let go of the vault (locking): ticks do nothing and
+        no held reply is released until `start` is called with the vault again."""
+        self.flush()
+        self.boundaries = None
 
     def activity(self) -> None:
         if self.boundaries is not None:

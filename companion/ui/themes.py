@@ -9,7 +9,9 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from textual.app import App
 from textual.theme import Theme
 
 if sys.version_info >= (3, 11):
@@ -66,4 +68,20 @@ def load_themes(*folders: Path) -> ThemeLoad:
     return ThemeLoad(themes, problems)
 
 
-__all__ = ["DEFAULT_THEME", "ThemeLoad", "builtin_dir", "load_themes"]
+def apply_themes(app: App[Any], user_dir: Path, wanted: str) -> None:
+    """Register the built-in and the person's themes and choose `wanted`; a broken file
+    or an unknown name is a notification, never a failed start."""
+    loaded = load_themes(builtin_dir(), user_dir)
+    for theme in loaded.themes:
+        app.register_theme(theme)
+    for problem in loaded.problems:
+        app.notify(problem, severity="warning", timeout=10)
+    if wanted in app.available_themes:
+        app.theme = wanted
+    else:
+        app.notify(f"There is no theme named {wanted!r}; using {DEFAULT_THEME}.",
+                   severity="warning", timeout=10)
+        app.theme = DEFAULT_THEME
+
+
+__all__ = ["DEFAULT_THEME", "ThemeLoad", "apply_themes", "builtin_dir", "load_themes"]

@@ -141,11 +141,12 @@ def forget_everything(paths: Paths) -> list[Path]:
     """
     removed = []
     for path in vault_files(paths.vault_db, paths.vault_key):
-        if path == paths.vault_key and path.is_file() and not path.is_symlink():
+        key = path.name.startswith(paths.vault_key.name)  # vault.key, .tmp, .new (a change)
+        if key and path.is_file() and not path.is_symlink():
             _scribble(path)
         path.unlink(missing_ok=True)
         removed.append(path)
-        if path == paths.vault_key:
+        if key:
             fsync_dir(path.parent)  # the key's removal is on disk before anything else
     fsync_dir(paths.vault_db.parent)
     return removed

@@ -55,7 +55,8 @@ class RestoreInfo:
 
 def vault_files(db_path: Path, key_path: Path) -> list[Path]:
     """Every file of the vault that exists now, the key first."""
-    names = [key_path, key_path.with_name(key_path.name + ".tmp"), db_path,
+    names = [key_path, key_path.with_name(key_path.name + ".tmp"),
+             keys.pending_key_path(key_path), db_path,
              Path(f"{db_path}-wal"), Path(f"{db_path}-shm"), Path(f"{db_path}-journal")]
     found = [p for p in names if p.exists() or p.is_symlink()]
     if db_path.parent.is_dir():

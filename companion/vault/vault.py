@@ -84,7 +84,7 @@ class Vault:
         return cls(open_database(db_path, data_key), db_path)
 
     @classmethod
-    def unlock(cls, db_path: Path, key_path: Path, passphrase: str) -> Vault:
+    def unlock(cls, db_path: Path, key_path: Path, passphrase: keys.Secret) -> Vault:
         """Unwrap the key first, so a wrong passphrase never touches the database."""
         vault_status(db_path, key_path)
         data_key = keys.read_key_file(key_path, passphrase)

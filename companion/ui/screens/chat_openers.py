@@ -1,6 +1,6 @@
 """What the chat screen opens beside or on top of the conversation (a mixin for
 ChatScreen): the other screens one key away, the support panel, "why did you say
-that?", and deleting the conversation.
+that?", deleting the conversation, and changing the passphrase.
 
 Kept apart from chat.py, which owns the conversation itself: the messages, the
 composer and the streaming reply.
@@ -121,3 +121,10 @@ class ChatOpeners:
         from companion.ui.screens.mood import MoodScreen
 
         self.app.push_screen(MoodScreen())
+
+    def action_change_passphrase(self) -> None:
+        """A new passphrase while the vault stays open: only its key file changes."""
+        from companion.ui.screens.passphrase import PassphraseScreen
+
+        self.save_draft()
+        self.app.push_screen(PassphraseScreen())

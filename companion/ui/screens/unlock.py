@@ -83,6 +83,8 @@ class UnlockScreen(Screen["Vault"]):
             self.query_one("#confirm", Input).value = ""
             self.query_one("#confirm", Input).focus()
             return
+        for field in self.query(Input):  # taken: no widget keeps it once the vault opens
+            field.value = ""
         self._error("Opening your vault…" if not self.create else "Creating your vault…")
         self.query_one("#submit", Button).disabled = True
         self._open(passphrase)
