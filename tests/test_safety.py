@@ -154,14 +154,16 @@ def test_a_bad_lexicon_file_is_named(tmp_path: Path) -> None:
     bad.write_text('[[entry]]\nid = "xx.a"\nlevel = "maybe"\npatterns = ["x"]\n')
     with pytest.raises(LexiconProblem, match=r"xx\.toml"):
         safety.load_lexicon([bad])
-    bad.write_text('[[entry]]\nid = "xx.a"\nlevel = "likely"\npatterns = ["{|}"]\n')
+    bad.write_text('[[entry]]\nid = "xx.a"\nkind = "intent"\nlevel = "likely"\n'
+                   'patterns = ["{|}"]\n')
     with pytest.raises(LexiconProblem, match="no words"):
         safety.load_lexicon([bad])
 
 
 def test_a_custom_lexicon_is_used(tmp_path: Path) -> None:
     words = tmp_path / "xx.toml"
-    words.write_text('language = "xx"\n[[entry]]\nid = "xx.storm"\nlevel = "possible"\n'
+    words.write_text('language = "xx"\n[[entry]]\nid = "xx.storm"\nkind = "coded"\n'
+                     'level = "possible"\n'
                      'patterns = ["{big|huge} storm* ahead"]\n'
                      '[[benign]]\nid = "xx.film"\npatterns = ["storm ahead the film"]\n')
     lexicon = safety.load_lexicon([words])

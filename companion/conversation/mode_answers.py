@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from companion.care import coach, exercises, modes
+from companion.care import coach, crisis_note, exercises, modes, profile
 from companion.conversation.turn import Turn
 from companion.domain import Message, Provenance, SamplingParams
 from companion.errors import ModelError, UsageError
@@ -27,7 +27,17 @@ def listen(turn: Turn) -> None:
 
 
 def journal(turn: Turn) -> None:
-    """Nothing at all; or, if the person asked for it and a model is there, one line."""
+    """Nothing at all; or, if the person asked for it and a model is there, one line.
+
+    A message that fired the crisis scan is never met with silence: it gets a short,
+    warm note in the person's language, fixed text needing no model (and no model line
+    besides, so it is the only answer and comes at once)."""
+    if turn.crisis.fired:
+        newest = _newest_user(turn.history())
+        language = profile.choices(turn.settings, profile.read_profile(turn.vault)).language
+        turn.post(crisis_note.journal_note(turn.crisis, language,
+                                           newest.content if newest else ""))
+        return
     if turn.settings.journal_acknowledge and turn.engine is not None:
         turn.generate(turn.prompt(turn.history()), cap=modes.ACK_TOKENS)
 
