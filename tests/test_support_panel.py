@@ -60,6 +60,24 @@ def test_every_built_in_line_has_a_source_and_a_verified_date() -> None:
     assert {line.country for line in found.lines} >= MUST_HAVE
 
 
+NEW_LANGUAGE_COUNTRIES = {"IT", "JP", "TR", "ID", "PH", "KE", "TZ", "NG", "VN", "PL", "UA",
+                          "BD", "PK", "SA", "EG", "AE"}
+
+
+def test_every_country_has_a_sourced_line_or_a_note_saying_why_not() -> None:
+    raw = tomllib.loads(support.LINES_FILE.read_text(encoding="utf-8"))
+    for entry in raw.get("unsourced", []):
+        assert entry["countries"] and entry["note"].strip(), entry
+    sourced = {entry["country"] for entry in raw["line"]}
+    unsourced = {c for entry in raw.get("unsourced", []) for c in entry["countries"]}
+    assert not sourced & unsourced
+    assert sourced | unsourced >= NEW_LANGUAGE_COUNTRIES
+    for entry in raw["emergency"]:
+        assert re.match(r"https?://\S+$", entry.get("source", "")) or entry.get("note")
+    emergency = support.builtin_directory().emergency
+    assert (sourced | unsourced) <= set(emergency)  # an emergency number at least
+
+
 def test_emergency_numbers_are_kept_apart_from_crisis_lines() -> None:
     found = support.builtin_directory()
     assert not {line.number for line in found.lines} & EMERGENCY_ONLY

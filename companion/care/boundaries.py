@@ -140,6 +140,10 @@ class Boundaries:
             self._account(now)  # close the idle stretch before it counts as active
         self._last_activity = max(self._last_activity, now)
 
+    def active(self, now: datetime | None = None) -> bool:
+        """Whether the person did something within the idle cap (someone is there)."""
+        return (now or self.clock.now()) <= self._last_activity + self.idle_cap
+
     def _account(self, now: datetime) -> None:
         start, self._last_tick = self._last_tick, max(self._last_tick, now)
         end = min(now, self._last_activity + self.idle_cap)

@@ -34,6 +34,19 @@ _NAMES: dict[str, tuple[str, ...]] = {
     "SG": ("singapore",),
     "ZA": ("south africa",),
     "NG": ("nigeria",),
+    "TR": ("turkey", "turkiye", "türkiye"),
+    "ID": ("indonesia",),
+    "PH": ("philippines", "pilipinas"),
+    "KE": ("kenya",),
+    "TZ": ("tanzania",),
+    "VN": ("vietnam", "viet nam", "việt nam"),
+    "PL": ("poland", "polska"),
+    "UA": ("ukraine", "україна"),
+    "BD": ("bangladesh", "বাংলাদেশ"),
+    "PK": ("pakistan", "پاکستان"),
+    "SA": ("saudi arabia", "السعودية"),
+    "EG": ("egypt", "مصر"),
+    "AE": ("united arab emirates", "uae", "الإمارات"),
 }
 
 

@@ -187,6 +187,9 @@ def cmd_say(args: argparse.Namespace) -> int:
                 print(support.as_text(), file=sys.stderr)
             raise _no_model()
         limits = _limits(session, args, crisis=support is not None)
+        reminder = _reminder(session, crisis=support is not None)
+        if reminder and not args.json:
+            print(f"companion: {reminder}", file=sys.stderr)
         if limits is not None and limits.hold:
             if args.json:
                 print(json.dumps({"conversation_id": session.conversation_id, "reply": None,
@@ -224,6 +227,8 @@ def cmd_say(args: argparse.Namespace) -> int:
                 out["support"] = support.as_dict()
             if limits is not None and limits.notice:
                 out["notice"] = limits.notice
+            if reminder:
+                out["reminder"] = reminder
             print(json.dumps(out, ensure_ascii=False))
         elif started[0]:
             sys.stdout.write("\n")
@@ -244,6 +249,17 @@ def _limits(session: Session, args: argparse.Namespace, *, crisis: bool) -> Deci
     if decision.notice and not args.json:
         print(f"companion: {decision.notice}", file=sys.stderr)
     return decision
+
+
+def _reminder(session: Session, *, crisis: bool) -> str | None:
+    """"A program, not a person", at a start and every three hours of use
+    (`care/ai_reminder.py`); never beside a crisis reply."""
+    from datetime import datetime
+
+    from companion.care import ai_reminder
+
+    now = datetime.now().astimezone()
+    return ai_reminder.check(session.vault, session.settings, now, crisis=crisis)
 
 
 def _no_model() -> CompanionError:

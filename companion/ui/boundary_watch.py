@@ -38,6 +38,7 @@ class BoundaryWatch:
         self.boundaries = Boundaries(app.settings, vault, app.clock)
         for problem in self.boundaries.problems:
             app.notify(problem, severity="warning", timeout=10, markup=False)
+        self.remind()
         if not self._ticking:  # started again after each unlock (ui/lock.py): one timer
             self._ticking = True
             app.set_interval(TICK_SECONDS, self.tick)
@@ -70,7 +71,25 @@ class BoundaryWatch:
             self.app.notify(notice, timeout=15, markup=False)
         if chat is not None and chat.held_reply and boundaries.held_until(now) is None:
             await chat.release_held_reply()
+        if not notice and boundaries.active(now):  # one notice at a time; someone is there
+            self.remind()
         return notice
+
+    def remind(self) -> str | None:
+        """The "program, not a person" reminder (`care/ai_reminder.py`) when it is due:
+        at a start and every three hours of use, never while a reply is being written
+        nor when the newest message fired the crisis scan. Shown like the notices."""
+        from companion.care import ai_reminder
+
+        app: Any = self.app
+        chat: Any = app._chat()
+        if self.boundaries is None or (chat is not None and chat._streaming is not None):
+            return None
+        text = ai_reminder.check(self.boundaries.vault, app.settings, self.now(),
+                                 crisis=lambda: _newest_fired(chat))
+        if text:  # a toast: the chat's notice line stays for the limits and quiet hours
+            app.notify(text, timeout=15, markup=False)
+        return text
 
     def holding(self) -> bool:
         """Whether the daily limit's pause holds replies right now."""
@@ -86,3 +105,13 @@ class BoundaryWatch:
     def continue_anyway(self) -> None:
         if self.boundaries is not None:
             self.boundaries.continue_anyway(self.now())
+
+
+def _newest_fired(chat: Any) -> bool:
+    """Whether the person's newest message in the open conversation fired the scan."""
+    from companion.care import safety
+
+    if chat is None:
+        return False
+    users = [m for m in chat.session.messages() if m.role == "user"]
+    return bool(users) and safety.scan(users[-1].content).fired
