@@ -14,7 +14,6 @@ import contextlib
 import ctypes
 import io
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +24,8 @@ from companion.engine import chat_shape
 from companion.engine.base import ChatMessage, PromptView
 from companion.engine.prompt import fit
 from companion.engine.reuse import shifted_span
+from companion.engine.sampling import prefilter_k
+from companion.engine.threads import physical_cores
 from companion.errors import ModelError
 
 log = logging.getLogger("companion.llama")
@@ -52,17 +53,6 @@ def _route_llama_logs() -> None:
 
     _log_callback = _callback
     llama_cpp.llama_log_set(_callback, ctypes.c_void_p(0))
-
-
-def physical_cores() -> int:
-    """llama.cpp runs fastest with one thread per physical core, not per hyper-thread."""
-    try:
-        import psutil
-
-        cores = psutil.cpu_count(logical=False)
-    except Exception:
-        cores = None
-    return max(1, cores or (os.cpu_count() or 2) // 2 or 1)
 
 
 def runtime_version() -> str:
@@ -112,7 +102,8 @@ class LlamaEngine:
 
     @classmethod
     def load(cls, model: ModelInfo, *, context_tokens: int = 4096, gpu_layers: int = -1,
-             embedding: bool = False) -> LlamaEngine:
+             embedding: bool = False, threads: int | None = None,
+             flash_attn: bool = False) -> LlamaEngine:
         try:
             import llama_cpp
             from llama_cpp import Llama
@@ -189,6 +180,18 @@ class LlamaEngine:
                 self.evaluated_total += len(tokens)
                 super().eval(tokens)
 
+            def _init_sampler(self, **kwargs: Any) -> Any:
+                """llama-cpp-python's chain with a wider top-k put first (engine/sampling.py)."""
+                sampler = super()._init_sampler(**kwargs)
+                k = prefilter_k(kwargs, self.last_n_tokens_size, self._n_vocab)
+                if k:
+                    chain = sampler.sampler
+                    rest = [llama_cpp.llama_sampler_chain_remove(chain, 0)
+                            for _ in range(llama_cpp.llama_sampler_chain_n(chain))]
+                    for part in (llama_cpp.llama_sampler_init_top_k(k), *rest):
+                        llama_cpp.llama_sampler_chain_add(chain, part)
+                return sampler
+
             def sample(self, *args: Any, **kwargs: Any) -> Any:
                 self.sampled_total += 1
                 return super().sample(*args, **kwargs)
@@ -198,7 +201,7 @@ class LlamaEngine:
                 llm = _CountingLlama(
                     model_path=model.path,
                     n_ctx=context_tokens,
-                    n_threads=physical_cores(),
+                    n_threads=threads or physical_cores(), flash_attn=flash_attn,
                     n_gpu_layers=gpu_layers if offload else 0,
                     embedding=embedding,
                     verbose=True,
