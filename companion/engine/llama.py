@@ -30,7 +30,7 @@ from companion.errors import ModelError
 
 log = logging.getLogger("companion.llama")
 
-_LEVELS = {2: logging.WARNING, 3: logging.ERROR}
+_LEVELS = {3: logging.WARNING, 4: logging.ERROR}  # ggml: 2 info, 3 warn, 4 error
 _log_callback: Any = None  # kept alive for as long as llama.cpp may call it
 
 
