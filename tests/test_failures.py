@@ -41,12 +41,14 @@ def test_full_disk_and_damage_mid_command_are_named() -> None:
 
 
 CREATE = """
-import sys
+import sys, time
 from pathlib import Path
 from companion.vault import Vault
 folder = Path(sys.argv[1])
+print("start", flush=True)
+started = time.perf_counter()
 Vault.create(folder / "vault.db", folder / "vault.key", "a passphrase long enough").close()
-print("made", flush=True)
+print(time.perf_counter() - started, flush=True)
 """
 
 
@@ -58,14 +60,23 @@ def test_a_kill_during_creation_leaves_no_vault_or_a_whole_one(tmp_path: Path) -
 
     from companion.vault import Vault, VaultStatus, vault_status
 
+    def start(folder: Path) -> subprocess.Popen[bytes]:
+        folder.mkdir()
+        proc = subprocess.Popen([sys.executable, "-c", CREATE, str(folder)],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"start"
+        return proc
+
+    whole = start(tmp_path / "whole")  # how long one creation takes on this machine
+    assert whole.stdout is not None
+    took = float(whole.stdout.readline())
+    whole.wait()
     rng = random.Random(4)
     outcomes = set()
     for attempt in range(12):
         folder = tmp_path / f"try{attempt}"
-        folder.mkdir()
-        proc = subprocess.Popen([sys.executable, "-c", CREATE, str(folder)],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.2, 1.6))
+        proc = start(folder)
+        time.sleep(rng.uniform(0.0, took))  # a moment inside the creation itself
         proc.kill()
         proc.wait()
         db, key = folder / "vault.db", folder / "vault.key"
