@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from companion.domain import Message, SamplingParams
 from companion.engine import prompt
 from companion.engine.llama import LlamaEngine
+from companion.errors import ModelError
 from companion.models.files import inspect_model
 
 PARAMS = SamplingParams(temperature=0.8, max_tokens=48)
@@ -83,3 +85,26 @@ def test_long_history_is_trimmed_to_fit(tiny_model: Path) -> None:
     out = "".join(small.stream(messages, params, 5, threading.Event()))
     assert small.last_stats.prompt_tokens <= 256 - 16
     assert isinstance(out, str)
+
+
+def test_closing_waits_for_a_warm_up_on_another_thread(tiny_model: Path) -> None:
+    """Reloading the model while the background warm-up evaluates must not free the
+    weights under it (it crashed the process): close() stops it within a batch."""
+    engine = LlamaEngine.load(inspect_model(tiny_model), context_tokens=4096)
+    history = chat(*[f"message {n} " + "words and more words " * 20 for n in range(30)])
+    done: list[int] = []
+
+    def warm() -> None:
+        try:
+            done.append(engine.warm(history, threading.Event(), 64))
+        except ModelError:  # closed before it began: it says so, it does not crash
+            done.append(-1)
+
+    worker = threading.Thread(target=warm)
+    worker.start()
+    time.sleep(0.05)
+    engine.close()
+    worker.join(timeout=30)
+    assert not worker.is_alive() and len(done) == 1
+    with pytest.raises(ModelError, match="closed"):
+        list(engine.stream(chat("hello"), PARAMS, 1, threading.Event()))

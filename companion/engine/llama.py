@@ -25,7 +25,7 @@ from companion.engine.base import ChatMessage, PromptView
 from companion.engine.prompt import fit
 from companion.engine.reuse import shifted_span
 from companion.engine.sampling import prefilter_k
-from companion.engine.threads import physical_cores
+from companion.engine.threads import AnyOf, physical_cores
 from companion.errors import ModelError
 
 log = logging.getLogger("companion.llama")
@@ -99,6 +99,7 @@ class LlamaEngine:
         self.last_stats = TurnStats()
         self.gpu_offload = False
         self.shape = chat_shape.TemplateShape()
+        self._in_use, self._closing = threading.RLock(), threading.Event()
 
     @classmethod
     def load(cls, model: ModelInfo, *, context_tokens: int = 4096, gpu_layers: int = -1,
@@ -132,13 +133,8 @@ class LlamaEngine:
                 return super().generate(tokens, *args, **kwargs)
 
             def shift_to(self, tokens: list[int]) -> None:
-                """Keep the cache when old turns were cut out of the middle of the prompt.
-
-                llama-cpp-python reuses only a common prefix; after `fit` drops a block of
-                old turns, the rest of the old prompt is still in the cache, further on.
-                Removing the dropped span and shifting the rest back (what llama.cpp's
-                server calls a context shift) saves evaluating the whole window again.
-                """
+                """After `fit` cut old turns out, remove that span from the cache and shift
+                the rest back (llama.cpp's context shift; see engine/reuse.py)."""
                 old = list(self._input_ids[: self.n_tokens])
                 span = shifted_span(old, tokens)
                 if span is None or not llama_cpp.llama_memory_can_shift(self._ctx.memory):
@@ -239,8 +235,10 @@ class LlamaEngine:
         self._llm.reset()
 
     def close(self) -> None:
-        """Free the weights now rather than at garbage collection (`try` loads two models)."""
-        self._llm.close()
+        """Free the weights now (`try` loads two), once other threads let go of them."""
+        self._closing.set()
+        with self._in_use:
+            self._llm.close()
 
     # prompt ---------------------------------------------------------------------------
 
@@ -254,9 +252,12 @@ class LlamaEngine:
         """The template's markup with special tokens; every message's words as plain text,
         so `<|im_start|>` typed in a journal stays characters, never a control token."""
         tokens: list[int] = []
-        for text, is_content in pieces:
-            tokens += self._llm.tokenize(text.encode("utf-8"), add_bos=False,
-                                         special=not is_content)
+        with self._in_use:
+            if self._closing.is_set():
+                raise ModelError("The model was closed; start the reply again.")
+            for text, is_content in pieces:
+                tokens += self._llm.tokenize(text.encode("utf-8"), add_bos=False,
+                                             special=not is_content)
         return tokens
 
     def tokens_for(self, messages: list[ChatMessage]) -> list[int]:
@@ -266,7 +267,7 @@ class LlamaEngine:
         return len(self.tokens_for(messages))
 
     def count_text(self, text: str) -> int:
-        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+        return len(self._tokenize([(text, True)]))
 
     def _fitted(self, messages: list[ChatMessage], budget: int) -> list[ChatMessage]:
         return fit(messages, budget, self.count_tokens, self.count_text)
@@ -285,14 +286,12 @@ class LlamaEngine:
 
     def warm(self, messages: list[ChatMessage], cancel: threading.Event,
              max_tokens: int = 256) -> int:
-        """Evaluate the stable prefix of the next prompt now, while the person types.
-
-        Returns the tokens now cached. The next reply's prompt shares this prefix, so it
-        evaluates only the newest message.
-        """
-        tokens = self.tokens_for(self._fitted(messages, self._budget(max_tokens)))
-        before = self._llm.evaluated_total
-        self._llm.prefill(tokens, cancel)
+        """Evaluate the stable prefix of the next prompt now, while the person types, so
+        the next reply evaluates only the newest message; returns the tokens cached."""
+        with self._in_use:
+            tokens = self.tokens_for(self._fitted(messages, self._budget(max_tokens)))
+            before = self._llm.evaluated_total
+            self._llm.prefill(tokens, AnyOf(cancel, self._closing))
         self.last_stats.extra["warmed_tokens"] = float(self._llm.evaluated_total - before)
         return int(self._llm.n_tokens)
 
@@ -345,14 +344,17 @@ class LlamaEngine:
     def _generate(self, tokens: list[int], params: SamplingParams, seed: int,
                   max_tokens: int, cancel: threading.Event, started: float,
                   grammar: Any = None) -> Iterator[str]:
-        """Sample token by token and decode UTF-8 incrementally.
-
-        llama-cpp-python's own streaming re-detokenizes the whole completion on every
+        """Sample token by token and decode UTF-8 incrementally: llama-cpp-python's own
+        streaming re-detokenizes the whole completion on every
         token (quadratic or worse in the reply length), so the loop is done here: one
         token in, at most one piece of text out, and a check of `cancel` in between.
         """
         import llama_cpp
 
+        if self._closing.is_set():
+            raise ModelError("The model was closed; start the reply again.")
+        self._in_use.acquire()  # released below; close() waits for it and stops us
+        cancel = AnyOf(cancel, self._closing)  # type: ignore[assignment]
         llm = self._llm
         vocab = llm._model.vocab
         stats = TurnStats()
@@ -390,6 +392,7 @@ class LlamaEngine:
                 yield tail
         finally:
             tokens_out.close()
+            self._in_use.release()
             stats.total_s = time.perf_counter() - started
             stats.generated_tokens = llm.sampled_total - sampled_before
             stats.extra["evaluated_total"] = float(llm.evaluated_total - evaluated_before)
