@@ -1,15 +1,19 @@
 """The conversation: sidebar, messages, composer, status bar and footer.
 
-Replies stream from a thread worker; chunks arrive as messages (post_message is
-thread-safe) and are appended to a Markdown stream, so the UI never waits on the
-model and Esc stops a reply within one token. An answer may have several parts (Room
-voices, a rehearsal role, an exercise step): each `Part` starts a new labelled message.
+Replies stream from a thread worker; its pieces are joined into batches (50 ms apart or
+more, paced to what each update costs the UI thread: ui/stream_batch.py) that arrive as
+messages (post_message is thread-safe) and are appended to a Markdown stream, so the UI
+never waits on the model, does one update per batch rather than per token (on two cores
+that work is taken from llama.cpp), and Esc still stops a reply within one token. An
+answer may have several parts (Room voices, a rehearsal role, an exercise step): each
+`Part` starts a new labelled message.
 Modes are chosen with F6 (screens/modes.py).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,6 +33,7 @@ from companion.logs import log_unexpected
 from companion.ui.screens.agency import ChatAgency
 from companion.ui.screens.chat_openers import ChatOpeners
 from companion.ui.screens.modes import ChatModes, ModeCommands
+from companion.ui.stream_batch import Batcher, Pace
 from companion.ui.widgets.message import MessageView
 from companion.ui.widgets.sidebar import Sidebar
 from companion.ui.widgets.status_bar import StatusBar
@@ -90,6 +95,8 @@ class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
         self._cancel = threading.Event()
         self._streaming: MessageView | None = None
         self._stream: object | None = None
+        self._pace = Pace()
+        self._ui_mark = (0.0, 0.0)  # the UI thread's CPU time and the clock at the last batch
         self._draft_timer: object | None = None
         self.replying = False
         self.waiting_for_model = False
@@ -203,23 +210,30 @@ class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
         self._views = []
         self._cancel = threading.Event()
         self.replying = True
+        self._ui_mark = (time.thread_time(), time.monotonic())
         self._run_reply(self._cancel, action or session.reply)
 
     @work(thread=True, exclusive=True, group="reply")
     def _run_reply(self, cancel: threading.Event, action: Answer) -> None:
+        batch = Batcher(lambda text: self.post_message(self.Chunk(text)), self._pace)
+
+        def part(speaker: str | None, colour: str | None) -> None:
+            batch.begin()  # the text so far belongs to the part before
+            self.post_message(self.Part(speaker, colour))
+
+        end: Message
         try:
-            reply = action(lambda text: self.post_message(self.Chunk(text)), cancel,
-                           lambda speaker, colour: self.post_message(self.Part(speaker, colour)))
+            end = self.Done(action(batch.add, cancel, part))
         except CompanionError as exc:
-            self.post_message(self.Failed(str(exc)))
+            end = self.Failed(str(exc))
         except Exception as exc:
             log_unexpected(exc)
-            self.post_message(self.Failed(
+            end = self.Failed(
                 f"The reply failed unexpectedly ({type(exc).__name__}); your message is saved. "
                 "Details are in the log file."
-            ))
-        else:
-            self.post_message(self.Done(reply))
+            )
+        batch.flush()  # whatever was streamed is shown whole, a stopped reply too
+        self.post_message(end)
 
     async def on_chat_screen_part(self, event: Part) -> None:
         """A new part of the answer: its own message, labelled with who speaks."""
@@ -233,6 +247,11 @@ class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
         self._stream = Markdown.get_stream(view.markdown)
 
     async def on_chat_screen_chunk(self, event: Chunk) -> None:
+        # what the UI thread did since the last batch (appending, layout, frames) sets how
+        # often the worker sends the next ones (ui/stream_batch.py)
+        cpu, now = time.thread_time(), time.monotonic()
+        self._pace.observe(cpu - self._ui_mark[0], now - self._ui_mark[1])
+        self._ui_mark = (cpu, now)
         if self._stream is not None:
             await self._stream.write(event.text)  # type: ignore[attr-defined]
 
@@ -255,7 +274,7 @@ class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
             self._streaming = None
         if reply.model_calls:
             self.status.show_speed(reply.stats.tokens_per_second)
-        elif reply.mode == "journal":
+        elif reply.mode == "journal" and not reply.parts:  # a crisis note is an answer
             self.notice("Kept. Journal mode answers nothing; F6 changes the mode.")
         self.show_mode()
         self.refresh_sidebar()
