@@ -73,7 +73,6 @@ def runtime_version() -> str:
 
 def gpu_offload_supported() -> bool:
     import llama_cpp
-
     return bool(llama_cpp.llama_supports_gpu_offload())
 
 
@@ -232,7 +231,10 @@ class LlamaEngine:
         return engine
 
     def reset_cache(self) -> None:
-        self._llm.reset()
+        """Forget the evaluated prompt, and wipe its KV data too (the lock relies on it)."""
+        with self._in_use:
+            self._llm.reset()
+            self._llm._ctx.kv_cache_clear()
 
     def close(self) -> None:
         """Free the weights now (`try` loads two), once other threads let go of them."""
@@ -298,8 +300,6 @@ class LlamaEngine:
     def _budget(self, max_tokens: int) -> int:
         budget = self.context_tokens - max_tokens
         return budget if budget >= 16 else self.context_tokens // 2
-
-    # streaming ------------------------------------------------------------------------
 
     def stream(
         self,
