@@ -1,10 +1,10 @@
 """The one place llama.cpp is touched (through llama-cpp-python).
 
 One `Llama` stays alive for the whole session so its KV cache carries over between
-turns: llama-cpp-python keeps the longest common prefix of the previous prompt, and
-the prompt layout (engine.prompt) keeps that prefix stable, so each turn evaluates
-only the new tokens. `_CountingLlama` counts what was really evaluated, for tests and
-the benchmark. No disk cache is ever set: it would write conversations in plaintext.
+turns: llama-cpp-python keeps the longest common prefix of the previous prompt, which
+the prompt layout keeps stable, so each turn evaluates only the new tokens.
+`_CountingLlama` counts what was really evaluated. No disk cache is ever set: it
+would write conversations in plaintext.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from companion.domain import ModelInfo, SamplingParams, TurnStats
 from companion.engine import chat_shape
 from companion.engine.base import ChatMessage, PromptView
 from companion.engine.prompt import fit
-from companion.engine.reuse import shifted_span
+from companion.engine.reuse import TokenCache, shifted_span
 from companion.engine.sampling import prefilter_k
 from companion.engine.threads import AnyOf, physical_cores
 from companion.errors import ModelError
@@ -73,6 +73,7 @@ def runtime_version() -> str:
 
 def gpu_offload_supported() -> bool:
     import llama_cpp
+
     return bool(llama_cpp.llama_supports_gpu_offload())
 
 
@@ -99,6 +100,7 @@ class LlamaEngine:
         self.gpu_offload = False
         self.shape = chat_shape.TemplateShape()
         self._in_use, self._closing = threading.RLock(), threading.Event()
+        self._token_ids = TokenCache()
 
     @classmethod
     def load(cls, model: ModelInfo, *, context_tokens: int = 4096, gpu_layers: int = -1,
@@ -119,11 +121,8 @@ class LlamaEngine:
         class _CountingLlama(Llama):  # type: ignore[misc, valid-type]
             """Counts the tokens llama.cpp really evaluates (prompt suffix + generated)."""
 
-            prompt_tokens = 0
             prompt_evaluated: int | None = None
-            evaluated_total = 0
-            sampled_total = 0
-            shifted_total = 0
+            prompt_tokens = evaluated_total = sampled_total = shifted_total = 0
 
             def generate(self, tokens: Any, *args: Any, **kwargs: Any) -> Any:
                 self.prompt_tokens = len(tokens)
@@ -235,6 +234,7 @@ class LlamaEngine:
         with self._in_use:
             self._llm.reset()
             self._llm._ctx.kv_cache_clear()
+            self._token_ids.clear()
 
     def close(self) -> None:
         """Free the weights now (`try` loads two), once other threads let go of them."""
@@ -258,8 +258,8 @@ class LlamaEngine:
             if self._closing.is_set():
                 raise ModelError("The model was closed; start the reply again.")
             for text, is_content in pieces:
-                tokens += self._llm.tokenize(text.encode("utf-8"), add_bos=False,
-                                             special=not is_content)
+                tokens += self._token_ids.get(text, not is_content, lambda t=text, c=is_content:
+                                              self._llm.tokenize(t.encode(), False, not c))
         return tokens
 
     def tokens_for(self, messages: list[ChatMessage]) -> list[int]:

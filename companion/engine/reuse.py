@@ -8,6 +8,8 @@ instead of evaluating the whole window again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 def shifted_span(old: list[int], new: list[int], least: int = 16) -> tuple[int, int] | None:
     """The span [start, end) of `old` whose removal makes `new` continue from the cache.
@@ -28,3 +30,26 @@ def shifted_span(old: list[int], new: list[int], least: int = 16) -> tuple[int, 
         if old[end:end + least] == probe:
             return start, end
     return None
+
+
+class TokenCache:
+    """Token ids of pieces already tokenized: each turn re-tokenizes the whole history,
+    and with a 262k vocabulary that took ~8 ms per count, several counts per reply once
+    old turns are cut. Holds the person's words, so the engine empties it with the KV
+    cache (`reset_cache`, which the lock calls)."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self._ids: dict[tuple[str, bool], list[int]] = {}
+
+    def get(self, text: str, special: bool, tokenize: Callable[[], list[int]]) -> list[int]:
+        key = (text, special)
+        found = self._ids.get(key)
+        if found is None:
+            if len(self._ids) >= self.limit:
+                self._ids.clear()
+            found = self._ids[key] = list(tokenize())
+        return found
+
+    def clear(self) -> None:
+        self._ids.clear()
