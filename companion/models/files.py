@@ -16,7 +16,7 @@ from pathlib import Path
 
 from companion.domain import ModelInfo
 from companion.errors import ModelError
-from companion.models.gguf_limits import HeaderRefused, read_header
+from companion.models.gguf_limits import Header, HeaderRefused, read_header
 
 GGUF_MAGIC = b"GGUF"
 _CHUNK = 1 << 20
@@ -47,6 +47,19 @@ class GGUFMetadata:
         return asdict(self)
 
 
+def checked_header(path: Path) -> Header:
+    """The GGUF header read under hard limits, or ModelError in one sentence."""
+    try:
+        with path.open("rb") as handle:
+            return read_header(handle, os.fstat(handle.fileno()).st_size)
+    except HeaderRefused as exc:
+        raise ModelError(f"{path} is damaged or unsafe to load ({exc}); download or copy it "
+                         "again, or choose another model.") from None
+    except OSError as exc:
+        raise ModelError(f"The model file {path} cannot be read ({exc.strerror}); check the "
+                         "path and that you may read it.") from None
+
+
 def read_metadata(path: Path) -> GGUFMetadata:
     """Parse the whole GGUF header under hard limits (`gguf_limits`); refuse what breaks one.
 
@@ -54,14 +67,7 @@ def read_metadata(path: Path) -> GGUFMetadata:
     would make a parser allocate gigabytes, or a hyperparameter llama.cpp asserts on, is
     refused here in one sentence.
     """
-    try:
-        with path.open("rb") as handle:
-            header = read_header(handle, os.fstat(handle.fileno()).st_size)
-    except HeaderRefused as exc:
-        raise ModelError(f"{path} is damaged or unsafe to load ({exc}); download or copy it "
-                         "again, or choose another model.") from None
-    except OSError as exc:
-        raise ModelError(f"The model file {path} cannot be read ({exc.strerror}).") from None
+    header = checked_header(path)
     name = header.text("general.name")
     arch = header.text("general.architecture") or ""
     context = header.integer(f"{arch}.context_length") if arch else None

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from companion.domain import ModelInfo
 from companion.errors import ModelError
-from companion.models.gguf_limits import HeaderRefused, read_header
+from companion.models.files import checked_header
 
 log = logging.getLogger("companion.models.trial")
 
@@ -71,14 +71,7 @@ def ensure_tried(info: ModelInfo, cache: Path, runtime: str) -> None:
     if _passed(cache).get(info.sha256) == runtime:
         return
     path = Path(info.path)
-    try:
-        with path.open("rb") as handle:
-            header = read_header(handle, os.fstat(handle.fileno()).st_size)
-    except HeaderRefused as exc:
-        raise ModelError(f"{path} is damaged or unsafe to load ({exc}); download or copy it "
-                         "again, or choose another model.") from None
-    except OSError as exc:
-        raise ModelError(f"The model file {path} cannot be read ({exc.strerror}).") from None
+    header = checked_header(path)
     tokens = header.metadata.get("tokenizer.ggml.tokens")
     vocab = getattr(tokens, "length", 0)
     size = path.stat().st_size
