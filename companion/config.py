@@ -40,6 +40,17 @@ class Settings:
     context_tokens: int = 4096
     """How many tokens of conversation the model sees at once."""
 
+    engine: str = ""
+    """Your own llama.cpp (or Ollama, or llama-cpp-python) server, such as
+    "http://192.168.1.20:8080", to answer instead of a model on this computer; only this
+    computer and your own network are allowed (see docs/ENGINES.md)."""
+
+    engine_model: str = ""
+    """Which of the engine's models to use, when it serves more than one (Ollama)."""
+
+    allow_plain_lan: bool = False
+    """Allow plain http:// to an engine on another machine of your network."""
+
     gpu_layers: int = -1
     """Layers to offload to a GPU when llama.cpp was built with GPU support (-1: all)."""
 

@@ -25,20 +25,26 @@ class SamplingParams:
 
 @dataclass(frozen=True)
 class Provenance:
-    """What produced a reply: the exact model file, the parameters and the seed."""
+    """What produced a reply: the exact model file (or the engine and its model id), the
+    parameters and the seed."""
 
     model_sha256: str
     model_name: str
     params: SamplingParams
     seed: int
+    engine_url: str = ""
+    """The person's own server that gave the reply; empty for the model on this computer."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "model_sha256": self.model_sha256,
             "model_name": self.model_name,
             "params": self.params.as_dict(),
             "seed": self.seed,
         }
+        if self.engine_url:
+            data["engine_url"] = self.engine_url
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Provenance:
@@ -47,6 +53,7 @@ class Provenance:
             model_name=str(data.get("model_name", "")),
             params=SamplingParams(**data["params"]),
             seed=int(data["seed"]),
+            engine_url=str(data.get("engine_url", "")),
         )
 
 
@@ -82,6 +89,9 @@ class ModelInfo:
     name: str
     size: int
     chat_template_sha256: str = ""
+    engine_url: str = ""
+    """Set when the model runs on the person's own server: its address, and `name` is the
+    model id the server reports (its bytes cannot be hashed from here)."""
 
     @property
     def short_hash(self) -> str:

@@ -38,6 +38,10 @@ class PinMismatch(CompanionError):
     exit_code = 6
 
 
+class EngineChanged(PinMismatch):
+    """The model on the person's own server answers differently than its pin."""
+
+
 class DiskFull(CompanionError):
     """No space left: the vault is fine, nothing more could be written."""
 

@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"companion {__version__}")
     parser.add_argument("--home", metavar="DIR", help="keep all of companion's files under DIR")
     parser.add_argument("--model", metavar="PATH", help="the GGUF model file to talk with")
+    parser.add_argument("--engine", metavar="URL",
+                        help="answer from your own llama.cpp server at URL (docs/ENGINES.md)")
     parser.add_argument("--passphrase-file", metavar="FILE", type=Path,
                         help="read the passphrase from the first line of FILE (for scripts)")
     parser.add_argument("--seed", type=int, metavar="N", help="fixed sampling seed")

@@ -38,7 +38,8 @@ def add_parsers(sub: Any) -> None:
     remove = verbs.add_parser("remove", help="delete a model file")
     remove.add_argument("id", metavar="ID")
     remove.add_argument("--yes", action="store_true", help="do not ask")
-    use = verbs.add_parser("use", help="pin the companion to this model")
+    use = verbs.add_parser("use", help="pin the companion to this model (ID `engine`: to how "
+                                       "your own engine answers now)")
     use.add_argument("id", metavar="ID")
     verbs.add_parser("rollback", help="go back to the previous pin")
     try_ = verbs.add_parser("try", help="compare a model's answers with the pinned one")
@@ -227,6 +228,8 @@ def _use(args: argparse.Namespace) -> int:
     from companion.conversation import pinned_model
     from companion.models import pinning
 
+    if args.id == "engine":
+        return _with_vault(args, _accept_engine)
     _where, _settings, library, registry = _library_and_registry(args)
     pinning.resolve_local(library, registry, args.id)  # an unknown id needs no passphrase
 
@@ -237,6 +240,16 @@ def _use(args: argparse.Namespace) -> int:
         return 0
 
     return _with_vault(args, job, create=True)
+
+
+def _accept_engine(_where: Any, settings: Any, vault: Any) -> int:
+    from companion.conversation import pinned_model
+
+    pin, before = pinned_model.accept_engine(vault, settings)
+    back = f" `companion models rollback` returns to {_describe(before)}." if before else ""
+    print(f"Your companion is now pinned to how {pin.model_name} on your engine at "
+          f"{pin.engine_url} answers ({pin.short_hash}).{back}")
+    return 0
 
 
 def _rollback(args: argparse.Namespace) -> int:
@@ -302,8 +315,11 @@ def cmd_pin(args: argparse.Namespace) -> int:
             return 0
         pin = Pin.from_dict(current.data)
         print(f"Pinned since {current.created_at}: {_describe(pin)}")
-        print(f"  model sha256     {pin.model_sha256}")
-        print(f"  file             {pin.model_path}")
+        if pin.remote:
+            print(f"  engine           {pin.engine_url} (checked by behaviour at every start)")
+        else:
+            print(f"  model sha256     {pin.model_sha256}")
+            print(f"  file             {pin.model_path}")
         print(f"  chat template    {pin.chat_template_sha256[:12] or '(none)'}")
         print(f"  persona          {pin.persona_sha256[:12]}")
         print(f"  runtime          {pin.runtime}")

@@ -41,6 +41,7 @@ def settings_for(args: argparse.Namespace) -> tuple[Paths, Settings]:
         settings,
         seed=args.seed if args.seed is not None else settings.seed,
         theme=args.theme or settings.theme,
+        engine=getattr(args, "engine", None) or settings.engine,
     )
     return where, settings
 

@@ -70,7 +70,8 @@ def coaching(turn: Turn) -> None:
     reply, proposed = coach.parse(data)
     used = SamplingParams(temperature=0.3, max_tokens=coach.JSON_TOKENS)
     message = turn.say(coach.render(reply, proposed),
-                       Provenance(engine.model.sha256, engine.model.name, used, seed),
+                       Provenance(engine.model.sha256, engine.model.name, used, seed,
+                                  engine.model.engine_url),
                        recalled=True)
     turn.steps = tuple(s.text for s in proposed)
     state = {k: v for k, v in turn.mode.state.items() if k != "proposal"}

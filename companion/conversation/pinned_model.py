@@ -42,6 +42,14 @@ def use(paths: Paths, vault: Vault, settings: Settings, model_id: str,
                        system=system_text_of(settings, vault))
 
 
+def accept_engine(vault: Vault, settings: Settings) -> tuple[Pin, Pin | None]:
+    """Pin how the person's own server answers now, deliberately (`models use engine`)."""
+    from companion.models import remote_pin
+
+    return remote_pin.accept(vault, settings, system=system_text_of(settings, vault),
+                             runtime=pinning.REMOTE_RUNTIME)
+
+
 def _prompts(vault: Vault, messages: list[Message], system: str, mode: ModeState,
              fallback: SamplingParams, last: int) -> list[Prompt]:
     """For each of the last N user messages: the conversation up to it as the model saw it
@@ -76,6 +84,10 @@ def replay(paths: Paths, vault: Vault, settings: Settings, candidate_id: str, *,
     if pin is None:
         raise UsageError("Nothing is pinned yet, so there is nothing to compare with; start "
                          "companion with a model first.")
+    if pin.remote:
+        raise UsageError(f"`models try` compares model files on this computer, and your "
+                         f"companion is pinned to {pin.model_name} on your engine at "
+                         f"{pin.engine_url}; pin a local model first with `models use ID`.")
     candidate = pinning.resolve_local(Library(paths.models), pinning.registry_for(paths),
                                       candidate_id)  # an unknown id is said before any work
     with vault.lock:

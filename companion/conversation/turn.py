@@ -227,7 +227,8 @@ class Turn:
         engine = self.claim()
         params, seed = self.sampling()
         params = replace(params, max_tokens=max(1, min(params.max_tokens, cap)))
-        provenance = Provenance(engine.model.sha256, engine.model.name, params, seed)
+        provenance = Provenance(engine.model.sha256, engine.model.name, params, seed,
+                                engine.model.engine_url)
         self.calls += 1
         self._start(speaker)
         self._emit(prefix)

@@ -64,7 +64,8 @@ def open_check_in(vault: Vault, conversation_id: int, engine: ChatEngine | None,
     text, provenance = "", None
     if engine is not None:
         text = _phrase(engine, system, commitment, params, seed, cancel or threading.Event())
-        provenance = Provenance(engine.model.sha256, engine.model.name, params, seed)
+        provenance = Provenance(engine.model.sha256, engine.model.name, params, seed,
+                                engine.model.engine_url)
     if not text:
         text, provenance = fallback_text(commitment), None
     with vault.lock:

@@ -20,6 +20,9 @@ from companion.engine.base import ChatEngine, ChatMessage
 PROBE_TEXT = "Hello. How are you today? Please answer in one or two short sentences."
 PROBE_SEED = 20260101
 PROBE_MAX_TOKENS = 48
+REMOTE_PROBE_SYSTEM = "You are a kind, plain-spoken companion."
+"""The probe's system text for a model on a server: fixed, so a persona edited later
+is not mistaken at the next start for a changed model."""
 
 
 def text_hash(text: str) -> str:
@@ -38,14 +41,24 @@ class Pin:
     persona_sha256: str
     runtime: str
     fingerprint: str
+    engine_url: str = ""
+    """Set for a model on the person's own server: there are no bytes to hash, so the pin
+    is the address, the model id it reports, its template where it says, the sampling
+    and above all the fingerprint, which is checked at every start."""
 
     @property
     def short_hash(self) -> str:
-        return self.model_sha256[:12]
+        """The file's hash, or for a model on a server its behaviour fingerprint's."""
+        return self.model_sha256[:12] or f"probe {self.fingerprint[:8]}"
+
+    @property
+    def remote(self) -> bool:
+        return bool(self.engine_url)
 
     def model_info(self) -> ModelInfo:
         return ModelInfo(path=self.model_path, sha256=self.model_sha256, name=self.model_name,
-                         size=self.model_size, chat_template_sha256=self.chat_template_sha256)
+                         size=self.model_size, chat_template_sha256=self.chat_template_sha256,
+                         engine_url=self.engine_url)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -56,7 +69,7 @@ class Pin:
     def from_dict(cls, data: dict[str, Any]) -> Pin:
         values = dict(data)
         values["sampling"] = SamplingParams(**values["sampling"])
-        return cls(**{k: values[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: values[k] for k in cls.__dataclass_fields__ if k in values})
 
 
 def probe_messages(system: str) -> list[ChatMessage]:
@@ -86,4 +99,23 @@ def make_pin(model_id: str, engine: ChatEngine, system: str, params: SamplingPar
         persona_sha256=text_hash(system),
         runtime=runtime,
         fingerprint=probe(engine, system, params),
+    )
+
+
+def make_remote_pin(engine: ChatEngine, params: SamplingParams, persona: str,
+                    runtime: str) -> Pin:
+    """A pin for the model on the person's own server, by behaviour (see `Pin.engine_url`)."""
+    model = engine.model
+    return Pin(
+        model_id=model.name,
+        model_name=model.name,
+        model_sha256="",
+        model_path="",
+        model_size=0,
+        chat_template_sha256=model.chat_template_sha256,
+        sampling=params,
+        persona_sha256=text_hash(persona),
+        runtime=runtime,
+        fingerprint=probe(engine, REMOTE_PROBE_SYSTEM, params),
+        engine_url=model.engine_url,
     )

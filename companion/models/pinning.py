@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int], None]
 RUNTIME_CHECK_KEY = "pin_runtime_check"
+REMOTE_RUNTIME = "the engine's own"
 
 
 @dataclass
@@ -107,7 +108,7 @@ def _sync_hint(vault: Vault, library: Library) -> None:
     with vault.lock:
         rows = vault.pins.history()
     active = [Pin.from_dict(r.data).model_sha256 for r in reversed(rows) if r.retired_at is None]
-    library.set_pinned(list(dict.fromkeys(active)))
+    library.set_pinned([sha for sha in dict.fromkeys(active) if sha])
 
 
 def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None = None,
@@ -123,6 +124,9 @@ def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None =
     registry = registry_for(paths)
     overrides = overrides or {}
     pin = current_pin(vault)
+    if settings.engine or (pin is not None and pin.remote):
+        return _load_remote(library, registry, vault, settings, pin, cli_model, overrides,
+                            system)
     wanted = cli_model or settings.model
     if pin is None:
         if wanted is None:
@@ -150,6 +154,21 @@ def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None =
                        f"different; `companion models use {pin.model_id}` pins the new one.")
     _sync_hint(vault, library)
     return Loaded(engine, pin, replace(pin.sampling, **overrides), notices)
+
+
+def _load_remote(library: Library, registry: Registry, vault: Vault, settings: Settings,
+                 pin: Pin | None, cli_model: str | None, overrides: dict[str, Any],
+                 system: str) -> Loaded:
+    """The person's own server: named in config.toml or --engine, or the pinned one."""
+    from companion.models import remote_pin
+
+    if cli_model is not None and pin is not None and not settings.engine:
+        _refuse_other_file(library, pin, cli_model, registry, None)
+    url = settings.engine or (pin.engine_url if pin is not None else "")
+    engine, now, notices = remote_pin.load(vault, settings, url, overrides, system=system,
+                                           runtime=REMOTE_RUNTIME)
+    _sync_hint(vault, library)
+    return Loaded(engine, now, replace(now.sampling, **overrides), notices)
 
 
 def _same_file(path: str, pin: Pin) -> bool:

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from companion.errors import CompanionError, ModelError, PinMismatch
+from companion.errors import CompanionError, EngineChanged, ModelError, PinMismatch
 from companion.logs import log_unexpected
 from companion.ui.background import MemoryWork
 from companion.ui.boundary_watch import BoundaryWatch
@@ -178,7 +178,8 @@ class CompanionApp(App[None]):
                     raise ModelError("No model is set; start companion with --model PATH.")
                 engine = loaded.engine
         except PinMismatch as exc:  # never go on with another model: let the person choose
-            self.call_from_thread(self._pin_problem, str(exc), pinning.current_pin(self.vault))
+            self.call_from_thread(self._pin_problem, str(exc), pinning.current_pin(self.vault),
+                                  isinstance(exc, EngineChanged))
             return
         except CompanionError as exc:
             self.call_from_thread(self._model_failed, str(exc))
@@ -201,7 +202,9 @@ class CompanionApp(App[None]):
         self.engine_state = "ready"
         screen = self._chat()
         if screen:
-            screen.status.show_model(engine.model.name, engine.model.sha256)
+            from companion.ui.widgets.status_bar import elsewhere
+
+            screen.status.show_model(engine.model, elsewhere=elsewhere(engine))
             if loaded is not None and loaded.notices:
                 screen.notice(" ".join(loaded.notices))
                 for notice in loaded.notices:
@@ -218,18 +221,21 @@ class CompanionApp(App[None]):
             screen.waiting_for_model = False
         self.notify(text, severity="error", timeout=10)
 
-    async def _pin_problem(self, text: str, pin: Pin | None) -> None:
+    async def _pin_problem(self, text: str, pin: Pin | None, engine: bool = False) -> None:
         from companion.ui.screens.pin_problem import PinProblemScreen
 
         self.engine_state = "failed"
         screen = self._chat()
+        what = "the model on your engine answers differently" if engine else (
+            "the pinned model's file does not match")
         if screen:
-            screen.status.show_problem("No model loaded: the pinned model's file does not match")
-            screen.notice("No model is loaded because the pinned model's file does not match "
-                          "the pin; you can still write, and everything is saved. Ctrl+O "
-                          "opens Models.")
+            screen.status.show_problem(f"No model loaded: {what}")
+            screen.notice(f"No model is loaded because {what} than its pin; you can still "
+                          "write, and everything is saved. Ctrl+O opens Models." if engine else
+                          f"No model is loaded because {what} the pin; you can still write, "
+                          "and everything is saved. Ctrl+O opens Models.")
             screen.waiting_for_model = False
-        await self.push_screen(PinProblemScreen(text, pin))
+        await self.push_screen(PinProblemScreen(text, pin, engine=engine))
 
     def reload_model(self) -> None:
         """Load the engine for the pin as it is now, after Use, Rollback or a restore.

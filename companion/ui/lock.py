@@ -222,7 +222,9 @@ class AppLock:
         if resume.engine is None:
             app._start_model()  # says there is no model, or tries loading it again
         else:
-            chat.status.show_model(resume.engine.model.name, resume.engine.model.sha256)
+            from companion.ui.widgets.status_bar import elsewhere
+
+            chat.status.show_model(resume.engine.model, elsewhere=elsewhere(resume.engine))
             app.memory_work.model_ready()  # warms the cache again, catches up on summaries
         for kind in resume.screens:
             await app.push_screen(kind())

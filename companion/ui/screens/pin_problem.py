@@ -32,15 +32,19 @@ class PinProblemScreen(ModelJobs, ModalScreen[None]):
 
     BINDINGS = [Binding("escape", "keep", "Keep writing", id="pin_keep")]
 
-    def __init__(self, text: str, pin: Pin | None) -> None:
+    def __init__(self, text: str, pin: Pin | None, *, engine: bool = False) -> None:
         super().__init__()
         self.text = text
         self.pin = pin
+        self.engine = engine
+        """The model on the person's own server changed: Restore becomes Accept."""
         self._checking = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pin-box"):
-            yield Label("Your companion's model is not the one it is pinned to",
+            yield Label("The model on your engine answers differently than its pin"
+                        if self.engine else
+                        "Your companion's model is not the one it is pinned to",
                         id="pin-title")
             yield Static(self.text, id="pin-text", markup=False)
             yield Static("Until this is sorted out there are no replies, but you can still "
@@ -48,12 +52,18 @@ class PinProblemScreen(ModelJobs, ModalScreen[None]):
             yield JobProgress(id="pin-progress")
             yield Static("", id="pin-message", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Restore the pinned model", id="pin-restore", variant="primary")
-                yield Button("Choose a model", id="pin-choose")
+                if self.engine:
+                    yield Button("Accept how it answers now", id="pin-accept",
+                                 variant="primary")
+                else:
+                    yield Button("Restore the pinned model", id="pin-restore",
+                                 variant="primary")
+                yield Button("Choose a model on this computer" if self.engine
+                             else "Choose a model", id="pin-choose")
                 yield Button("Keep writing without a model", id="pin-keep")
 
     def on_mount(self) -> None:
-        self.query_one("#pin-restore", Button).focus()
+        self.query_one("#pin-accept" if self.engine else "#pin-restore", Button).focus()
 
     def say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#pin-message", Static)
@@ -128,9 +138,24 @@ class PinProblemScreen(ModelJobs, ModalScreen[None]):
             self.query_one("#pin-restore", Button).disabled = True
 
     def job_done(self) -> None:
-        self.query_one("#pin-restore", Button).disabled = False
+        self.query_one("#pin-accept" if self.engine else "#pin-restore", Button).disabled = False
         if not self.query_one("#pin-message", Static).has_class("error"):
             self.dismiss()
+
+    @on(Button.Pressed, "#pin-accept")
+    def action_accept(self) -> None:
+        """Pin how the server's model answers now: a deliberate choice, never automatic."""
+        from companion.conversation import pinned_model
+
+        app = self.owner
+
+        def job() -> str:
+            pin, _before = pinned_model.accept_engine(app.vault, app.settings)
+            return (f"Your companion is now pinned to how {pin.model_name} answers "
+                    f"({pin.short_hash}).")
+
+        if self.start_job("Asking your engine", job, after=app.reload_model):
+            self.query_one("#pin-accept", Button).disabled = True
 
     @on(Button.Pressed, "#pin-choose")
     def action_choose(self) -> None:

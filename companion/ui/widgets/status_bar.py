@@ -6,6 +6,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from companion.domain import ModelInfo
+
 
 class StatusBar(Static):
     mode_text: reactive[str] = reactive("")
@@ -24,11 +26,23 @@ class StatusBar(Static):
         """The conversation's mode: "Listen", "Room: …", "Exercise: … step 2 of 5"."""
         self.mode_text = text
 
-    def show_model(self, name: str, sha256: str) -> None:
-        self.model_text = f"{name}  sha256 {sha256[:12]}"
+    def show_model(self, model: ModelInfo, *, elsewhere: bool = False) -> None:
+        """The exact file, or for the person's own server its address, and whether it is
+        another machine (the prompt then crosses their network)."""
+        if model.engine_url:
+            where = "another machine" if elsewhere else "this computer"
+            self.model_text = f"{model.name}  engine {model.engine_url} ({where})"
+        else:
+            self.model_text = f"{model.name}  sha256 {model.sha256[:12]}"
 
     def show_problem(self, text: str) -> None:
         self.model_text = text
 
     def show_speed(self, tokens_per_second: float) -> None:
         self.speed_text = f"{tokens_per_second:.1f} tok/s" if tokens_per_second else ""
+
+
+def elsewhere(engine: object) -> bool:
+    """Whether the engine is the person's server on another machine of their network."""
+    endpoint = getattr(engine, "endpoint", None)
+    return endpoint is not None and not endpoint.on_this_computer
