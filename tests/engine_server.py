@@ -25,9 +25,10 @@ def free_port() -> int:
 
 
 class EngineServer:
-    def __init__(self, model: Path, *, port: int | None = None, n_ctx: int = 2048,
-                 alias: str | None = None) -> None:
+    def __init__(self, model: Path, *, port: int | None = None, n_ctx: int = 4096,
+                 alias: str | None = None, threads: int = 1) -> None:
         self.model = model
+        self.threads = threads
         self.port = port or free_port()
         self.n_ctx = n_ctx
         self.alias = alias
@@ -40,7 +41,7 @@ class EngineServer:
     def start(self, timeout: float = 60.0) -> EngineServer:
         args = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model),
                 "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
-                "--n_threads", "1", "--verbose", "False"]
+                "--n_threads", str(self.threads), "--verbose", "False"]
         if self.alias:
             args += ["--model_alias", self.alias]
         env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}

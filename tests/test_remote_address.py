@@ -103,7 +103,7 @@ def test_a_name_that_cannot_be_found_says_so():
     def nothing(_host: str, _port: int) -> list[str]:
         return []
 
-    with pytest.raises(UsageError, match="could not find a machine called 'nowhere.lan'"):
+    with pytest.raises(UsageError, match=r"could not find a machine called 'nowhere\.lan'"):
         check_engine_url("https://nowhere.lan", resolve=nothing)
 
 

@@ -116,8 +116,12 @@ def write_tiny_gguf(path: pathlib.Path, *, seed: int = 0, n_ctx: int = 4096,
                     chat_template: str = CHAT_TEMPLATE,
                     special: tuple[str, ...] = CONTROL_TOKENS,
                     bos: str = "<|endoftext|>", eos: str = "<|im_end|>",
-                    eot: str = "<|im_end|>") -> pathlib.Path:
+                    eot: str = "<|im_end|>", ascii_only: bool = False) -> pathlib.Path:
     """Write a tiny random llama model to ``path`` and return ``path``.
+
+    `ascii_only` gives the byte tokens 0x80-0xFF the control tokens' zero logits, so the
+    model (almost) never writes broken UTF-8: servers that hold text back until it
+    decodes (llama-cpp-python's) then stream it as they would a real model's.
 
     By default it speaks ChatML; `chat_template`, `special` (its control tokens) and
     the `bos`/`eos`/`eot` texts let a test carry a real model's template and markup.
@@ -128,6 +132,7 @@ def write_tiny_gguf(path: pathlib.Path, *, seed: int = 0, n_ctx: int = 4096,
     path = pathlib.Path(path)
     tokens = vocabulary(special)
     control_ids = [tokens.index(t) for t in special]
+    quiet_ids = control_ids + (list(range(0x80, 0x100)) if ascii_only else [])
     types = [gguf.TokenType.NORMAL] * (len(tokens) - len(special))
     types += [gguf.TokenType.CONTROL] * len(special)
 
@@ -162,7 +167,7 @@ def write_tiny_gguf(path: pathlib.Path, *, seed: int = 0, n_ctx: int = 4096,
     writer.add_chat_template(chat_template)
 
     rng = np.random.default_rng(seed)
-    for name, data in _tensors(rng, len(tokens), control_ids).items():
+    for name, data in _tensors(rng, len(tokens), quiet_ids).items():
         writer.add_tensor(name, data)
 
     writer.write_header_to_file()
