@@ -251,3 +251,41 @@ def test_cli_failures_are_one_sentence_and_keep_the_message(
                       "--conversation", "1", "--json")
     said = [m["content"] for m in json.loads(history.out)["messages"]]
     assert said == ["words for nobody", "words for nobody else"]
+
+
+async def test_the_app_shows_the_engine_and_offers_to_accept_a_changed_model(
+        home: Path, tiny_model: Path, other_tiny_model: Path) -> None:
+    from companion import paths
+    from companion.ui.app import CompanionApp
+    from companion.ui.screens.chat import ChatScreen
+    from companion.ui.screens.pin_problem import PinProblemScreen
+    from tests.test_tui import send, wait_for
+
+    where = paths.resolve(home)
+    port = free_port()
+    settings = Settings(engine=f"http://127.0.0.1:{port}", sampling=SamplingParams(max_tokens=6))
+    with EngineServer(tiny_model, port=port, alias="home-server"):
+        app = CompanionApp(where, settings, passphrase=PASSPHRASE)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.engine_state == "ready")
+            bar = app.screen.status.render().plain
+            assert f"home-server  engine http://127.0.0.1:{port} (this computer)" in bar
+            await send(pilot, "hello through my own server")
+            await wait_for(pilot, lambda: len(app.session.messages()) == 2)
+            await pilot.press("ctrl+q")
+    with EngineServer(other_tiny_model, port=port, alias="home-server"):
+        app = CompanionApp(where, settings, passphrase=PASSPHRASE)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, PinProblemScreen))
+            await pilot.pause()
+            screen = app.screen
+            assert "answers differently" in str(screen.query_one("#pin-text").render())
+            assert app.session.engine is None
+            assert not screen.query("#pin-restore")  # nothing to restore on a server
+            await pilot.click("#pin-accept")
+            await wait_for(pilot, lambda: app.engine_state == "ready")
+            assert isinstance(app.screen, ChatScreen)
+            await send(pilot, "and now?")
+            await wait_for(pilot, lambda: len(app.session.messages()) == 4)
+            provenance = app.session.messages()[-1].provenance
+            assert provenance is not None and provenance.engine_url.endswith(f":{port}")

@@ -148,7 +148,7 @@ class CompanionApp(App[None]):
         screen = self._chat()
         assert self.vault is not None
         if (self._engine_loader is None and self.settings.model is None
-                and pinning.current_pin(self.vault) is None):
+                and not self.settings.engine and pinning.current_pin(self.vault) is None):
             self.engine_state = "none"
             if screen:
                 screen.status.show_problem("No model: start companion with --model PATH")
