@@ -47,7 +47,9 @@ def _conversation(engine: Any, tokens: int, seed: int) -> dict[str, float]:
     from companion.domain import SamplingParams
 
     params = SamplingParams(max_tokens=tokens)
-    messages: list[dict[str, str]] = [{"role": "system", "content": SYSTEM},
+    # The round's number leads the system text, so no side finds the first prompt cached
+    # (llama-cpp-python's server keeps the last prefix, and reset_cache cannot reach it).
+    messages: list[dict[str, str]] = [{"role": "system", "content": f"({seed}) {SYSTEM}"},
                                       {"role": "user", "content": TURNS[0]}]
     engine.reset_cache()
     first = "".join(engine.stream(messages, params, seed, threading.Event()))
