@@ -272,6 +272,12 @@ async def test_the_app_shows_the_engine_and_offers_to_accept_a_changed_model(
             assert f"home-server  engine http://127.0.0.1:{port} (this computer)" in bar
             await send(pilot, "hello through my own server")
             await wait_for(pilot, lambda: len(app.session.messages()) == 2)
+            await pilot.press("f1")  # the promise about where words go is made true
+            await pilot.pause()
+            what = str(app.screen.query_one("#limits-what").render())
+            assert "your own server at http://127.0.0.1" in what
+            assert "runs only on this computer" not in what
+            await pilot.press("escape")
             await pilot.press("ctrl+q")
     with EngineServer(other_tiny_model, port=port, alias="home-server"):
         app = CompanionApp(where, settings, passphrase=PASSPHRASE)

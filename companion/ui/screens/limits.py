@@ -26,6 +26,20 @@ WHAT_IT_IS = (
 )
 
 
+def on_a_server(engine_url: str) -> str:
+    """The first promise, made true when replies come from the person's own server."""
+    return (f"• Replies come from your own server at {engine_url}: what is needed for each "
+            "reply (what `companion prompt` shows) is sent there, nothing else. Everything "
+            "is kept here, in a vault encrypted with your passphrase.")
+
+
+def what_it_is(engine_url: str = "") -> str:
+    if not engine_url:
+        return WHAT_IT_IS
+    first = WHAT_IT_IS.split("\n")[2]
+    return WHAT_IT_IS.replace(first, on_a_server(engine_url))
+
+
 def where_and_how(paths: Any) -> str:
     """Where the files are and how to delete them, with this computer's real folders."""
     return (
@@ -58,7 +72,9 @@ class LimitsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         paths = getattr(self.app, "paths", None)
         with VerticalScroll(id="limits-box"):
-            yield Static(WHAT_IT_IS, id="limits-what", markup=False)
+            settings = getattr(self.app, "settings", None)
+            yield Static(what_it_is(getattr(settings, "engine", "")), id="limits-what",
+                         markup=False)
             if paths is not None:
                 yield Static(where_and_how(paths), id="limits-where", markup=False)
             yield Static("Esc or F1 goes back.", id="limits-hint", markup=False)

@@ -29,7 +29,7 @@ from companion.care.profile import (
     save_profile,
 )
 from companion.config import Settings
-from companion.ui.screens.limits import WHAT_IT_IS
+from companion.ui.screens.limits import what_it_is
 
 STYLES = (
     ("Short and gentle", "short and gentle"),
@@ -73,7 +73,8 @@ class OnboardingScreen(Screen[dict[str, str] | None]):
                         id="onboarding-title")
             if not self.again:
                 yield Static(WELCOME, id="onboarding-welcome", markup=False)
-                yield Static(WHAT_IT_IS + "\n\nF1 shows this again at any time.",
+                engine = getattr(getattr(self.app, "settings", None), "engine", "")
+                yield Static(what_it_is(engine) + "\n\nF1 shows this again at any time.",
                              id="onboarding-limits", markup=False)
             yield Label("What should it call you? (optional)")
             yield Input(profile.get("name", ""), id="onboarding-name", max_length=MAX_NAME,

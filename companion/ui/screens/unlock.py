@@ -43,7 +43,11 @@ class UnlockScreen(Screen["Vault"]):
         with Center(), Vertical(id="unlock-box"):
             if self.create:
                 yield Label("Welcome to companion", id="unlock-title")
-                yield Static(INTRO, id="intro")
+                engine = getattr(getattr(self.app, "settings", None), "engine", "")
+                yield Static(INTRO if not engine else INTRO.replace(
+                    INTRO.split("\n")[0], "companion is a place to think out loud. Replies "
+                    f"come from your own server at {engine}; everything else stays on this "
+                    "computer, in a vault encrypted with your passphrase."), id="intro")
                 yield Label("Choose a passphrase for your vault:")
                 yield Input(password=True, id="passphrase", placeholder="passphrase")
                 yield Label("Type it once more:")
