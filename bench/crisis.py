@@ -97,6 +97,22 @@ def measure(cases: list[tuple[str, str, str]], fired: Callable[[str], bool],
             "false_alarm": round(totals[2] / max(totals[3], 1), 4), "benign": totals[3]}
 
 
+def asked(cases: list[tuple[str, str, str]], safety: ModuleType) -> dict[str, int]:
+    """What the local model's second opinion would be asked about (care/second_opinion):
+    risk messages the word list missed but marked as distress (the model can still catch
+    them), and benign messages it would be asked about (its cost: one short call each)."""
+    signals = [(kind, safety.scan(text)) for _, kind, text in cases]
+    missed = [s for kind, s in signals if kind != "benign" and not s.fired]
+    benign = [s for kind, s in signals if kind == "benign"]
+    counts = {"missed": len(missed),
+              "missed_asked": sum(getattr(s, "distress", False) for s in missed),
+              "benign_asked": sum(s.level == "possible" or getattr(s, "distress", False)
+                                  for s in benign)}
+    print(f"  second opinion: asked about {counts['missed_asked']} of {counts['missed']} "
+          f"missed risk messages, and {counts['benign_asked']} of {len(benign)} benign ones")
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--safety", help="another copy of companion/care/safety.py")
@@ -112,6 +128,7 @@ def main() -> None:
             continue
         print(f"{name} ({len(cases)} messages)")
         out[name] = measure(cases, lambda text: safety.scan(text).fired, args.misses)
+        out[name].update(asked(cases, safety))  # type: ignore[union-attr]
         texts += [text for _, _, text in cases]
     times = []
     for text in texts * 5:

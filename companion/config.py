@@ -79,8 +79,12 @@ class Settings:
     journal_acknowledge: bool = False
     """In Journal mode, one short acknowledgement instead of no reply at all."""
 
-    crisis_model_check: bool = False
-    """Ask the local model about borderline messages the word list is unsure of."""
+    crisis_model_check: bool = True
+    """After a reply, ask the model about borderline messages and about distress without
+    crisis words; a yes shows support (it never hides it, and never delays a reply)."""
+
+    crisis_check_seconds: float = 5.0
+    """The most time that second opinion may take; past it the word list's answer stands."""
 
     nudge_minutes: float = 0
     """After this many minutes in one session, a gentle suggestion to take a break (0: off)."""

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from companion.care import safety
-from companion.care.safety import LexiconProblem, Signal, normalise, refine, scan
+from companion.care.safety import LexiconProblem, Signal, normalise, scan
+from companion.care.second_opinion import SECOND_OPINION, refine
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -198,11 +199,41 @@ def test_refine_asks_only_about_borderline_messages() -> None:
     assert refine(possible, "kms", None) is possible
     confirmed = refine(possible, "kms", yes)
     assert confirmed.level == "likely" and confirmed.checked
-    assert confirmed.matched == possible.matched
+    assert confirmed.matched == (*possible.matched, SECOND_OPINION)  # the model raised it
     assert "kms" in asked[0] and "yes or no" in asked[0]
 
-    cleared = refine(possible, "kms", lambda _q: False)
-    assert cleared.level == "none" and cleared.checked and not cleared.fired
+    # The check runs after the reply, so a "no" cannot take back support already shown,
+    # and doubt falls on the side of showing it: no never lowers the signal.
+    kept = refine(possible, "kms", lambda _q: False)
+    assert kept.level == "possible" and kept.checked and kept.fired
+
+
+def test_distress_without_crisis_words_is_asked_about_and_raised_by_a_yes() -> None:
+    text = "I feel like I'm falling apart and I can't cope"
+    distress = scan(text)
+    assert distress.distress and not distress.fired  # the word list alone shows nothing
+    assert refine(distress, text, lambda _q: False).level == "none"
+    raised = refine(distress, text, lambda _q: True)
+    assert raised.level == "possible" and raised.fired and raised.checked
+    assert SECOND_OPINION in raised.matched
+
+
+@pytest.mark.parametrize("text", [
+    "no aguanto más", "je n'en peux plus", "ich kann nicht mehr", "non ce la faccio più",
+    "não aguento mais", "я больше не могу", "我真的受不了了", "もう無理", "너무 외로워",
+    "main toot gaya hu", "I had a panic attack at work", "I can't stop crying",
+])
+def test_distress_in_several_languages_never_fires_by_itself(text: str) -> None:
+    signal = scan(text)
+    assert signal.distress and signal.level == "none" and not signal.fired
+
+
+@pytest.mark.parametrize("text", [
+    "I am dying of laughter", "this traffic is killing me", "hello there",
+    "we had a lovely day at the beach",
+])
+def test_ordinary_words_are_not_distress(text: str) -> None:
+    assert not scan(text).distress
 
 
 def test_a_failing_model_check_keeps_the_signal() -> None:

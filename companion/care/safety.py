@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from itertools import islice, product
@@ -51,6 +51,9 @@ else:  # pragma: no cover - exercised only on 3.10
 Level = Literal["none", "possible", "likely"]
 LEVELS: tuple[Level, ...] = ("none", "possible", "likely")
 KINDS = ("intent", "burden", "hopelessness", "finality", "means", "self_harm", "coded")
+DISTRESS = "distress"
+"""`[[distress]]` entries: strong distress without crisis words. They never fire the
+scan; they make the local model's second opinion worth asking for (`refine`)."""
 """The kinds of signal every language's lexicon covers: intent to die, being a burden,
 hopelessness (no future, exhausted with existing), finality and preparation (goodbye
 letters, giving things away, a decided date), questions about means, self-harm, and
@@ -59,13 +62,6 @@ LEXICON_DIR = Path(__file__).resolve().parent.parent / "data" / "crisis" / "lexi
 NEAR = 80
 """How close (in normalised characters) the parts of an `A && B` pattern must be."""
 
-CHECK_QUESTION = (
-    "You are checking one message for a safety tool. Answer only yes or no.\n"
-    "Does the writer say or hint that they themselves might end their life, want to "
-    "die or want to hurt themselves? Jokes and figures of speech ('this traffic is "
-    "killing me') are no.\n\nMessage:\n{text}\n\nAnswer:"
-)
-"""What `refine` asks the local model about a borderline message."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +73,9 @@ class Signal:
     matched: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     checked: bool = False
+    distress: bool = False
+    """Strong distress without crisis words ("I can't cope", "I'm falling apart"): it
+    does not fire by itself, but the local model is asked about it after the reply."""
 
     @property
     def fired(self) -> bool:
@@ -240,15 +239,16 @@ def _compile(pattern: str, benign: bool) -> Compiled:
     return tuple(body for body, _ in pieces), anchors
 
 
-def _rule(raw: dict[str, object], language: str, where: str, benign: bool) -> Rule:
+def _rule(raw: dict[str, object], language: str, where: str, benign: bool,
+          distress: bool = False) -> Rule:
     rule_id, patterns = raw.get("id"), raw.get("patterns")
-    level = "none" if benign else raw.get("level")
-    kind = "benign" if benign else raw.get("kind")
+    level = "none" if benign or distress else raw.get("level")
+    kind = "benign" if benign else DISTRESS if distress else raw.get("kind")
     if not isinstance(rule_id, str) or not rule_id:
         raise LexiconProblem(f"{where}: an entry has no id")
-    if level not in (("none",) if benign else ("possible", "likely")):
+    if level not in (("none",) if benign or distress else ("possible", "likely")):
         raise LexiconProblem(f"{where}: {rule_id} has level {level!r}")
-    if not benign and kind not in KINDS:
+    if not benign and not distress and kind not in KINDS:
         raise LexiconProblem(f"{where}: {rule_id} has kind {kind!r}; one of {KINDS}")
     if not isinstance(patterns, list) or not patterns or not all(
             isinstance(p, str) for p in patterns):
@@ -275,11 +275,15 @@ class Lexicon:
     rules: tuple[Rule, ...]
     benign: tuple[Rule, ...]
     languages: tuple[str, ...]
+    distress: tuple[Rule, ...] = ()
+
+    def _group(self, benign: bool, distress: bool) -> int:
+        return 2 if distress else int(benign)
 
     @cached_property
     def _index(self) -> tuple[dict[str, list[tuple[str, int, int]]], ...]:
         indexes = []
-        for rules in (self.rules, self.benign):
+        for rules in (self.rules, self.benign, self.distress):
             index: dict[str, list[tuple[str, int, int]]] = {}
             for r, rule in enumerate(rules):
                 for p, (_, anchors) in enumerate(rule.patterns):
@@ -292,10 +296,11 @@ class Lexicon:
     def _key_lengths(self) -> tuple[int, ...]:
         return tuple(sorted({len(key) for index in self._index for key in index}))
 
-    def spans(self, text: str, benign: bool = False) -> Hits:
+    def spans(self, text: str, benign: bool = False, distress: bool = False) -> Hits:
         """Where each rule's patterns match `text` (already normalised)."""
-        index = self._index[benign]
-        rules = self.benign if benign else self.rules
+        group = self._group(benign, distress)
+        index = self._index[group]
+        rules = (self.rules, self.benign, self.distress)[group]
         grams = {text[i:i + n] for n in self._key_lengths for i in range(len(text) - n + 1)}
         todo = {(r, p) for key in grams & index.keys()
                 for anchor, r, p in index[key] if anchor in text}
@@ -312,6 +317,7 @@ def load_lexicon(files: Iterable[Path]) -> Lexicon:
     """Read and compile lexicon files; LexiconProblem names a bad one."""
     rules: list[Rule] = []
     benign: list[Rule] = []
+    distress: list[Rule] = []
     languages: list[str] = []
     for file in sorted(files):
         try:
@@ -322,11 +328,13 @@ def load_lexicon(files: Iterable[Path]) -> Lexicon:
         languages.append(language)
         rules += [_rule(e, language, str(file), False) for e in raw.get("entry", [])]
         benign += [_rule(e, language, str(file), True) for e in raw.get("benign", [])]
-    ids = [r.id for r in rules + benign]
+        distress += [_rule(e, language, str(file), False, True)
+                     for e in raw.get("distress", [])]
+    ids = [r.id for r in rules + benign + distress]
     if len(ids) != len(set(ids)):
         twice = sorted({i for i in ids if ids.count(i) > 1})
         raise LexiconProblem(f"an entry id is used twice: {', '.join(twice)}")
-    return Lexicon(tuple(rules), tuple(benign), tuple(languages))
+    return Lexicon(tuple(rules), tuple(benign), tuple(languages), tuple(distress))
 
 
 @cache
@@ -360,36 +368,20 @@ def scan(text: str, words: Lexicon | None = None) -> Signal:
     if not norm:
         return NOTHING
     hits = found.spans(norm)
-    if not hits:
+    distress = found.spans(norm, distress=True)
+    if not hits and not distress:
         return NOTHING
     masks = [span for matches in found.spans(norm, benign=True).values()
              for parts in matches for spans in parts for span in spans]
     kept = [found.rules[r] for r, matches in sorted(hits.items())
             if any(_counts(parts, masks) for parts in matches)]
     if not kept:
-        return NOTHING
+        upset = [found.distress[r] for r, matches in sorted(distress.items())
+                 if any(_counts(parts, masks) for parts in matches)]
+        if not upset:
+            return NOTHING
+        return Signal("none", tuple(dict.fromkeys(r.id for r in upset)),
+                      tuple(dict.fromkeys(r.language for r in upset)), distress=True)
     level: Level = "likely" if any(r.level == "likely" for r in kept) else "possible"
     return Signal(level, tuple(dict.fromkeys(r.id for r in kept)),
                   tuple(dict.fromkeys(r.language for r in kept)))
-
-
-def check_question(text: str) -> str:
-    return CHECK_QUESTION.format(text=text)
-
-
-def refine(signal: Signal, text: str, ask: Callable[[str], bool] | None) -> Signal:
-    """Let the local model settle a borderline ("possible") signal.
-
-    `ask` receives `check_question(text)` and returns True when the model answers
-    yes; the caller owns the model, so this stays pure. Yes makes the signal likely,
-    no clears it (the person turned this check on: `crisis_model_check`). A likely
-    signal is never second-guessed, and a failing `ask` leaves the signal as it was,
-    because doubt must fall on the side of showing support.
-    """
-    if ask is None or signal.level != "possible":
-        return signal
-    try:
-        yes = bool(ask(check_question(text)))
-    except Exception:
-        return signal
-    return Signal("likely" if yes else "none", signal.matched, signal.languages, True)

@@ -19,6 +19,7 @@ from companion.errors import CompanionError, UsageError
 
 if TYPE_CHECKING:
     from companion.care.boundaries import Decision
+    from companion.care.safety import Signal
     from companion.care.support import SupportPanel
     from companion.conversation.session import Reply, Session
     from companion.memory.checkin import CheckIn
@@ -124,11 +125,12 @@ def _check_in_due(session: Session) -> bool:
     return checkin.choose(session.vault) is not None and session.mode().name != "journal"
 
 
-def _support(where: Paths, session: Session) -> SupportPanel | None:
+def _support(where: Paths, session: Session,
+             signal: Signal | None = None) -> SupportPanel | None:
     """What the support panel shows, when the newest message shows signs of crisis."""
     from companion.care import support
 
-    if not session.crisis_signal().fired:
+    if not (signal or session.crisis_signal()).fired:
         return None
     return support.panel(session.vault, session.settings,
                          support.user_lines_file(where.config))
@@ -221,8 +223,17 @@ def cmd_say(args: argparse.Namespace) -> int:
             print("companion: stopped; your message and the reply so far are saved.",
                   file=sys.stderr)
             return 130
+        checked = session.second_opinion() if text is not None else None  # after the reply
+        raised = checked is not None and checked.fired and support is None  # by the model
+        if raised:
+            support = _support(where, session, checked)
+            if support is not None and not args.json:
+                print(("\n" if started[0] else "") + support.as_text(), file=sys.stderr)
         if args.json:
             out = _say_json(session, reply, check_in)
+            if checked is not None:
+                out["second_opinion"] = {"level": checked.level, "checked": checked.checked,
+                                         "raised": raised}
             if support is not None:
                 out["support"] = support.as_dict()
             if limits is not None and limits.notice:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from companion.care import coach, exercises, modes, safety
+from companion.care import coach, exercises, modes, safety, second_opinion
 from companion.care.modes import ModeState
 from companion.care.persona import profile_of, system_prompt_for
 from companion.care.safety import Signal
@@ -46,6 +46,8 @@ class Session:
         # One model, one job at a time: background consolidation yields to a reply.
         self._engine_lock = threading.Lock()
         self.background_cancel = threading.Event()
+        self._raised: dict[int | None, int] = {}
+        """conversation → the message the second opinion raised (see crisis_signal)."""
 
     # conversations -----------------------------------------------------------------
 
@@ -200,31 +202,33 @@ class Session:
             self._engine_lock.release()
 
     def crisis_signal(self) -> Signal:
-        """The offline scan of the person's newest message; the reply always goes on.
-
-        A borderline match is put to the local model when the person turned that on
-        (`crisis_model_check`); any failure there keeps the support.
-        """
+        """The offline scan of the newest message (the reply always goes on); after the
+        second opinion raised the message before it, crisis-aware whatever the words."""
         users = [m for m in self.messages() if m.role == "user"]
         if not users:
             return safety.NOTHING
-        text = users[-1].content
-        signal = safety.scan(text)
-        engine = self.engine
-        if signal.level != "possible" or not self.settings.crisis_model_check or engine is None:
-            return signal
+        signal = safety.scan(users[-1].content)
+        if (not signal.fired and len(users) > 1
+                and self._raised.get(self.conversation_id) == users[-2].id):
+            return safety.Signal("possible", (second_opinion.SECOND_OPINION,), checked=True)
+        return signal
 
-        def ask(question: str) -> bool:
-            answer = engine.complete_json(
-                [{"role": "user", "content": question}],
-                {"type": "object", "properties": {"yes": {"type": "boolean"}},
-                 "required": ["yes"]}, seed=0, max_tokens=24)
-            return bool(answer["yes"])
-
-        self.background_cancel.set()
-        with self._engine_lock:
-            self.background_cancel.clear()
-            return safety.refine(signal, text, ask)
+    def second_opinion(self) -> Signal | None:
+        """After a reply: the model on a borderline or distressed newest message, within
+        `crisis_check_seconds` (care/second_opinion.py). None: nothing was asked; else
+        the signal, raised when the model said yes (the caller then shows support)."""
+        users, engine = [m for m in self.messages() if m.role == "user"], self.engine
+        if not users or engine is None or not self.settings.crisis_model_check:
+            return None
+        signal = safety.scan(users[-1].content)
+        if not second_opinion.needs_second_opinion(signal):
+            return None
+        refined = second_opinion.run(engine, signal, users[-1].content, self._engine_lock,
+                                     self.background_cancel,
+                                     self.settings.crisis_check_seconds)
+        if refined.level != signal.level and self.conversation_id is not None:
+            self._raised[self.conversation_id] = users[-1].id
+        return refined
 
     # modes ----------------------------------------------------------------------------
 

@@ -278,6 +278,7 @@ class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
             self.notice("Kept. Journal mode answers nothing; F6 changes the mode.")
         self.show_mode()
         self.refresh_sidebar()
+        self.ask_second_opinion()
 
     async def on_chat_screen_failed(self, event: Failed) -> None:
         await self._finish_stream()

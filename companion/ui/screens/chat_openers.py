@@ -35,6 +35,26 @@ class ChatOpeners:
             self.crisis_now = True
             show_support(self, panel_for(self.app))
 
+    def ask_second_opinion(self) -> None:
+        """After a reply: the local model on a borderline or distressed message, in the
+        background (care/second_opinion.py); a yes opens the support panel then."""
+        session = getattr(self, "session", None)
+        if session is not None and session.engine is not None:
+            self.run_worker(self._second_opinion, thread=True, exclusive=True,
+                            group="second-opinion")
+
+    def _second_opinion(self) -> None:
+        from companion.care.second_opinion import SECOND_OPINION
+        from companion.ui.widgets.support_panel import panel_for, show_support
+
+        signal = self.session.second_opinion()  # type: ignore[attr-defined]
+        if signal is not None and SECOND_OPINION in signal.matched:  # raised by the model
+            def show() -> None:
+                self.crisis_now = True
+                show_support(self, panel_for(self.app))
+
+            self.app.call_from_thread(show)
+
     def action_models(self) -> None:
         """The Models screen: the only place in the app where the pin can move."""
         from companion.ui.screens.models import ModelsScreen
