@@ -86,6 +86,43 @@ def test_emergency_numbers_are_kept_apart_from_crisis_lines() -> None:
     assert found.emergency["AU"].number == "000"
 
 
+_ISO_CODES = """
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
+BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
+DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS
+GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN
+KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ
+MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM
+PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
+SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
+VN VU WF WS YE YT ZA ZM ZW
+"""
+ISO_3166_ALPHA_2 = frozenset(_ISO_CODES.split())
+"""Every ISO 3166-1 alpha-2 code (249), as assigned in 2026."""
+
+NO_EMERGENCY_ROW = {
+    "AQ", "BV", "GS", "HM", "TF",  # no permanent population
+    "PN",  # Pitcairn, about 40 people: no emergency number could be sourced
+}
+
+
+def test_every_inhabited_country_has_a_sourced_emergency_number() -> None:
+    assert len(ISO_3166_ALPHA_2) == 249
+    raw = tomllib.loads(support.LINES_FILE.read_text(encoding="utf-8"))
+    listed: list[str] = []
+    for entry in raw["emergency"]:
+        assert re.fullmatch(r"\d{2,10}", entry["number"]), entry  # digits only, to dial
+        assert re.match(r"https?://\S+$", entry.get("source", "")), entry
+        assert entry["countries"] and set(entry) <= {"countries", "number", "note", "source"}
+        listed += entry["countries"]
+    assert len(listed) == len(set(listed)), "a country is in two emergency rows"
+    assert set(listed) <= ISO_3166_ALPHA_2
+    emergency = support.builtin_directory().emergency
+    assert set(emergency) == set(listed)
+    assert ISO_3166_ALPHA_2 - set(emergency) == NO_EMERGENCY_ROW
+    assert emergency["US"].number == "911" and emergency["IN"].number == "112"
+
+
 def write(file: Path, text: str) -> Path:
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_text(text, encoding="utf-8")
