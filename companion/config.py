@@ -102,6 +102,10 @@ class Settings:
     """After this many minutes without a key or mouse event the app locks itself: the
     vault closes and the passphrase opens it again (0: off; Ctrl+L locks at any time)."""
 
+    keys: dict[str, str] = field(default_factory=dict)
+    """`[keys]`: binding ids to keys ("toggle_support = \"f10\""), Textual's keymap; an
+    unknown id or a clash is one line in the app, never a crash (ui/keys.py)."""
+
     auto_accept: bool = False
     """Keep the memories and commitments the model proposes without asking first."""
 
@@ -164,7 +168,7 @@ def _values(raw: dict[str, Any], defaults: Any, path: Path, text: str, table: st
     known = {f.name: f for f in fields(defaults)}
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        if key not in known or key == "sampling":
+        if key not in known or key in ("sampling", "keys"):
             name = f"[{table}] {key}" if table else key
             warnings.append(f"{_where(path, text, key, table)}: unknown setting {name!r} is "
                             "ignored; the rest of the file is used")
@@ -202,8 +206,22 @@ def load_with_warnings(path: Path) -> tuple[Settings, list[str]]:
                               "[sampling] table; fix it or remove the line.")
     sampling = replace(SamplingParams(), **_values(sampling_raw, SamplingParams(), path, text,
                                                    "sampling", warnings))
+    keys = _keys(raw.pop("keys", {}), path, text)
     values = _values(raw, Settings(), path, text, "", warnings)
-    return replace(Settings(), sampling=sampling, **values), warnings
+    return replace(Settings(), sampling=sampling, keys=keys, **values), warnings
+
+
+def _keys(raw: Any, path: Path, text: str) -> dict[str, str]:
+    """The `[keys]` table: every value a key string such as "f10" or "ctrl+k"."""
+    if not isinstance(raw, dict):
+        raise SettingsProblem(f"{_where(path, text, 'keys')}: keys must be a [keys] table; "
+                              "fix it or remove the line.")
+    for name, value in raw.items():
+        if not isinstance(value, str) or not value.strip():
+            raise SettingsProblem(f"{_where(path, text, name, 'keys')}: {name} must be a key "
+                                  f"in quotes such as \"f10\" or \"ctrl+k\", not {value!r}; "
+                                  "fix it or remove the line.")
+    return {str(k): str(v).strip() for k, v in raw.items()}
 
 
 def load(path: Path) -> Settings:

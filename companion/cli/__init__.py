@@ -20,6 +20,7 @@ from companion.cli import (
     folders,
     history,
     journal,
+    keys,
     memory,
     models,
     passphrase,
@@ -34,7 +35,7 @@ from companion.errors import CompanionError
 
 # Each module adds its subcommands and names the function behind each (order = --help).
 GROUPS = (say, prompt, folders, history, models, journal, memory, data, passphrase, recall,
-          personas)
+          personas, keys)
 
 
 class _Parser(argparse.ArgumentParser):

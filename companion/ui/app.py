@@ -22,6 +22,7 @@ from companion.errors import CompanionError, EngineChanged, ModelError, PinMisma
 from companion.logs import log_unexpected
 from companion.ui.background import MemoryWork
 from companion.ui.boundary_watch import BoundaryWatch
+from companion.ui.keys import apply_keys
 from companion.ui.lock import AppLock
 from companion.ui.screens.problem import ProblemScreen
 from companion.ui.screens.unlock import UnlockScreen
@@ -90,6 +91,7 @@ class CompanionApp(App[None]):
 
     def on_mount(self) -> None:
         apply_themes(self, self.paths.user_themes, self.settings.theme)
+        apply_keys(self, self.settings.keys)
         self.set_timer(PRELOAD_AFTER_SECONDS, self._load_the_rest)
         from companion.conversation import unlock
 
