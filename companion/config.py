@@ -61,6 +61,10 @@ class Settings:
     """The language you write in and want replies in (a code such as "es"); empty means
     the system's locale. Also picks the recommended model."""
 
+    ui_language: str = ""
+    """The language of the app's own words ("pt-BR", "ko"); empty: the reply language,
+    else $LANG, else English. `companion languages` lists them."""
+
     country: str = ""
     """Your country or region (ISO code such as "BR"), for the crisis lines shown to you."""
 

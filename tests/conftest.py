@@ -19,6 +19,9 @@ from tests.tiny_model import write_tiny_gguf
 # instead of ~40 ms. Passive waiting avoids that. OpenMP reads this once, when llama.cpp
 # is first loaded, and nothing has loaded it yet when this file is imported.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# The app's words follow $LANG when nothing else chooses (ui/i18n.py); the suite pins
+# English so a developer's locale does not change snapshots. Tests of the choice set it.
+os.environ["COMPANION_UI_LANGUAGE"] = "en"
 
 PASSPHRASE = "correct horse battery staple"
 

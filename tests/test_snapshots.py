@@ -68,3 +68,15 @@ def test_chat_screen(snap_compare, home: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=talk)
+
+
+def test_create_vault_screen_in_korean(snap_compare, home: Path) -> None:
+    """Hangul is two cells wide: the box, the inputs and the wrapped intro must line up."""
+    app = CompanionApp(paths.resolve(home), Settings(ui_language="ko"))
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_create_vault_screen_in_hindi(snap_compare, home: Path) -> None:
+    """Devanagari with its vowel signs and conjuncts, at the same size."""
+    app = CompanionApp(paths.resolve(home), Settings(ui_language="hi"))
+    assert snap_compare(app, terminal_size=SIZE)

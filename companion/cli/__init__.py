@@ -21,6 +21,7 @@ from companion.cli import (
     history,
     journal,
     keys,
+    languages,
     memory,
     models,
     passphrase,
@@ -35,7 +36,7 @@ from companion.errors import CompanionError
 
 # Each module adds its subcommands and names the function behind each (order = --help).
 GROUPS = (say, prompt, folders, history, models, journal, memory, data, passphrase, recall,
-          personas, keys)
+          personas, keys, languages)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 
 from companion.errors import CompanionError, EngineChanged, ModelError, PinMismatch
 from companion.logs import log_unexpected
+from companion.ui import i18n
 from companion.ui.background import MemoryWork
 from companion.ui.boundary_watch import BoundaryWatch
 from companion.ui.keys import apply_keys
@@ -69,6 +70,7 @@ class CompanionApp(App[None]):
         super().__init__()
         self.paths = paths
         self.settings = settings
+        i18n.use(i18n.choose(settings.ui_language, settings.language))
         self._passphrase = passphrase
         self.failure: CompanionError | None = None
         """Why the app stopped before the chat opened (shown by the CLI, with its exit code)."""
@@ -134,7 +136,10 @@ class CompanionApp(App[None]):
         if vault is None:
             return
         self.vault = vault
-        self._persona_notices(vault)
+        from companion.ui.screens.persona_editor import report_problems
+
+        report_problems(self, vault)
+        i18n.use(i18n.for_profile(self.settings, vault))  # onboarding's reply language
         self.session = Session(vault, self.settings)
         self.boundary_watch.start(vault)
         await self.push_screen(ChatScreen(self.session))
@@ -282,11 +287,6 @@ class CompanionApp(App[None]):
             await self._unlocked(vault)
 
         await self.push_screen(OnboardingScreen(vault, self.settings), onboarded)
-
-    def _persona_notices(self, vault: Vault) -> None:
-        from companion.ui.screens.persona_editor import report_problems
-
-        report_problems(self, vault)
 
     def action_lock(self) -> None:
         self.app_lock.lock()

@@ -13,31 +13,15 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-WHAT_IT_IS = (
-    "What companion is and is not\n\n"
-    "• It runs only on this computer. Nothing you write is sent anywhere; it is kept in a "
-    "vault encrypted with your passphrase.\n"
-    "• It is not a therapist and cannot diagnose anyone.\n"
-    "• It can be wrong. Take what it says as one voice to think with, not as facts or "
-    "orders.\n"
-    "• You can delete anything at any time: a conversation, a memory, or everything.\n"
-    "• If you might be in danger, please reach a person as well: someone you trust, a "
-    "local crisis line, or emergency services."
-)
-
-
-def on_a_server(engine_url: str) -> str:
-    """The first promise, made true when replies come from the person's own server."""
-    return (f"• Replies come from your own server at {engine_url}: what is needed for each "
-            "reply (what `companion prompt` shows) is sent there, nothing else. Everything "
-            "is kept here, in a vault encrypted with your passphrase.")
+from companion.ui.i18n import t
 
 
 def what_it_is(engine_url: str = "") -> str:
-    if not engine_url:
-        return WHAT_IT_IS
-    first = WHAT_IT_IS.split("\n")[2]
-    return WHAT_IT_IS.replace(first, on_a_server(engine_url))
+    """What companion is and is not; the first promise made true when replies come from
+    the person's own server."""
+    first = t("limits.server", engine=engine_url) if engine_url else t("limits.local")
+    bullets = [first, *(t(f"limits.{k}") for k in ("therapist", "wrong", "delete", "danger"))]
+    return t("limits.heading") + "\n\n" + "\n".join(bullets)
 
 
 def where_and_how(paths: Any) -> str:
@@ -77,7 +61,7 @@ class LimitsScreen(Screen[None]):
                          markup=False)
             if paths is not None:
                 yield Static(where_and_how(paths), id="limits-where", markup=False)
-            yield Static("Esc or F1 goes back.", id="limits-hint", markup=False)
+            yield Static(t("limits.hint"), id="limits-hint", markup=False)
         yield Footer()
 
     def action_close(self) -> None:

@@ -29,6 +29,7 @@ from companion.care.profile import (
     save_profile,
 )
 from companion.config import Settings
+from companion.ui.i18n import t
 from companion.ui.screens.limits import what_it_is
 
 STYLES = (
@@ -74,7 +75,7 @@ class OnboardingScreen(Screen[dict[str, str] | None]):
             if not self.again:
                 yield Static(WELCOME, id="onboarding-welcome", markup=False)
                 engine = getattr(getattr(self.app, "settings", None), "engine", "")
-                yield Static(what_it_is(engine) + "\n\nF1 shows this again at any time.",
+                yield Static(what_it_is(engine) + "\n\n" + t("limits.again_hint"),
                              id="onboarding-limits", markup=False)
             yield Label("What should it call you? (optional)")
             yield Input(profile.get("name", ""), id="onboarding-name", max_length=MAX_NAME,

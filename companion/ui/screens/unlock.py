@@ -16,17 +16,18 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from companion.errors import CompanionError, WrongPassphrase
+from companion.ui.i18n import t
 
 if TYPE_CHECKING:
     from companion.paths import Paths
 
-INTRO = (
-    "companion is a place to think out loud. It runs only on this computer: nothing you "
-    "write leaves it, and everything is kept in a vault encrypted with your passphrase.\n\n"
-    "It is not a therapist and cannot diagnose anyone, and it can be wrong. "
-    "You can delete anything at any time."
-)
-FORGET_WARNING = "There is no way to recover the vault without this passphrase."
+
+
+def intro(engine: str = "") -> str:
+    """What companion is, in two short paragraphs; true also when an engine answers."""
+    first = t("unlock.intro_server", engine=engine) if engine else t("unlock.intro")
+    return f"{first}\n\n{t('unlock.intro_limits')}"
+
 
 
 class UnlockScreen(Screen["Vault"]):
@@ -42,23 +43,21 @@ class UnlockScreen(Screen["Vault"]):
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="unlock-box"):
             if self.create:
-                yield Label("Welcome to companion", id="unlock-title")
+                yield Label(t("unlock.title_new"), id="unlock-title")
                 engine = getattr(getattr(self.app, "settings", None), "engine", "")
-                yield Static(INTRO if not engine else INTRO.replace(
-                    INTRO.split("\n")[0], "companion is a place to think out loud. Replies "
-                    f"come from your own server at {engine}; everything else stays on this "
-                    "computer, in a vault encrypted with your passphrase."), id="intro")
-                yield Label("Choose a passphrase for your vault:")
-                yield Input(password=True, id="passphrase", placeholder="passphrase")
-                yield Label("Type it once more:")
-                yield Input(password=True, id="confirm", placeholder="the same passphrase")
-                yield Static(FORGET_WARNING, id="hint")
-                yield Button("Create my vault", id="submit", variant="primary")
+                yield Static(intro(engine), id="intro")
+                yield Label(t("unlock.choose"))
+                yield Input(password=True, id="passphrase", placeholder=t("unlock.placeholder"))
+                yield Label(t("unlock.again"))
+                yield Input(password=True, id="confirm",
+                            placeholder=t("unlock.placeholder_again"))
+                yield Static(t("unlock.forget_warning"), id="hint")
+                yield Button(t("unlock.create"), id="submit", variant="primary")
             else:
-                yield Label("Welcome back", id="unlock-title")
-                yield Label("Your passphrase:")
-                yield Input(password=True, id="passphrase", placeholder="passphrase")
-                yield Button("Unlock", id="submit", variant="primary")
+                yield Label(t("unlock.title_back"), id="unlock-title")
+                yield Label(t("unlock.yours"))
+                yield Input(password=True, id="passphrase", placeholder=t("unlock.placeholder"))
+                yield Button(t("unlock.unlock"), id="submit", variant="primary")
             yield Static("", id="unlock-error")
         yield Footer()
 
@@ -80,16 +79,16 @@ class UnlockScreen(Screen["Vault"]):
     def submit(self) -> None:
         passphrase = self.query_one("#passphrase", Input).value
         if not passphrase:
-            self._error("Type a passphrase first.")
+            self._error(t("unlock.empty"))
             return
         if self.create and self.query_one("#confirm", Input).value != passphrase:
-            self._error("The two passphrases differ; type them again.")
+            self._error(t("unlock.differ"))
             self.query_one("#confirm", Input).value = ""
             self.query_one("#confirm", Input).focus()
             return
         for field in self.query(Input):  # taken: no widget keeps it once the vault opens
             field.value = ""
-        self._error("Opening your vault…" if not self.create else "Creating your vault…")
+        self._error(t("unlock.creating") if self.create else t("unlock.opening"))
         self.query_one("#submit", Button).disabled = True
         self._open(passphrase)
 
