@@ -44,6 +44,9 @@ def add_parsers(sub: Any) -> None:
     add.add_argument("note", metavar="NOTE", nargs="?", default="", help="a few words")
     listing = verbs.add_parser("list", help="your moods, newest first")
     listing.add_argument("--json", action="store_true", help="print JSON")
+    chart = verbs.add_parser("chart", help="your mood over the last days as a line, in words too")
+    chart.add_argument("--days", type=int, default=30, metavar="N",
+                       help="how many days back, today included (default 30)")
 
 
 # journal ------------------------------------------------------------------------------
@@ -146,9 +149,21 @@ def _mood_list(args: argparse.Namespace) -> int:
     return with_vault(args, job)
 
 
+def _mood_chart(args: argparse.Namespace) -> int:
+    from companion.cli import mood_chart
+
+    days = mood_chart.check_days(args.days)
+
+    def job(vault: Vault) -> int:
+        mood_chart.show(vault, days)
+        return 0
+
+    return with_vault(args, job)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "journal": dispatch({"add": _journal_add, "list": _journal_list,
                          "search": _journal_search}),
-    "mood": dispatch({"add": _mood_add, "list": _mood_list}),
+    "mood": dispatch({"add": _mood_add, "list": _mood_list, "chart": _mood_chart}),
 }
 """Subcommand name → handler; cli.main dispatches through this."""

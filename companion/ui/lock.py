@@ -63,9 +63,10 @@ def reopenable() -> tuple[type[Screen[Any]], ...]:
     from companion.ui.screens.journal import JournalScreen
     from companion.ui.screens.limits import LimitsScreen
     from companion.ui.screens.memories import MemoriesScreen
+    from companion.ui.screens.trends import TrendsScreen
     from companion.ui.screens.usage import UsageScreen
 
-    return (JournalScreen, LimitsScreen, MemoriesScreen, UsageScreen)
+    return (JournalScreen, LimitsScreen, MemoriesScreen, TrendsScreen, UsageScreen)
 
 
 class AppLock:

@@ -33,6 +33,7 @@ from companion.logs import log_unexpected
 from companion.ui.screens.agency import ChatAgency
 from companion.ui.screens.chat_openers import ChatOpeners
 from companion.ui.screens.modes import ChatModes, ModeCommands
+from companion.ui.screens.trends import TrendsCommands
 from companion.ui.stream_batch import Batcher, Pace
 from companion.ui.widgets.message import MessageView
 from companion.ui.widgets.sidebar import Sidebar
@@ -45,7 +46,7 @@ Answer = Callable[..., Reply]
 
 
 class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
-    COMMANDS = {ModeCommands}
+    COMMANDS = {ModeCommands, TrendsCommands}
     BINDINGS = [
         Binding("escape", "stop", "Stop reply", id="stop"),
         Binding("ctrl+n", "new_conversation", "New conversation", id="new_conversation"),
@@ -63,6 +64,7 @@ class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
         Binding("ctrl+g", "continue_anyway", "Continue anyway", id="continue_anyway",
                 show=False),
         Binding("ctrl+t", "usage", "Time spent", id="usage", show=False),
+        Binding("ctrl+r", "trends", "How I've been", id="trends", show=False),
         # crisis support (widgets/support_panel.py); named in the palette
         Binding("f5", "safety_plan", "Safety plan", id="safety_plan", show=False),
         Binding("f9", "toggle_support", "Support", id="toggle_support", show=False),

@@ -142,6 +142,13 @@ class ChatOpeners:
 
         self.app.push_screen(MoodScreen())
 
+    def action_trends(self) -> None:
+        """How I've been: moods, time spent and topics over the last 7, 30 or 90 days."""
+        from companion.ui.screens.trends import TrendsScreen
+
+        self.save_draft()
+        self.app.push_screen(TrendsScreen())
+
     def action_change_passphrase(self) -> None:
         """A new passphrase while the vault stays open: only its key file changes."""
         from companion.ui.screens.passphrase import PassphraseScreen
