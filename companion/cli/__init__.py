@@ -17,6 +17,7 @@ from typing import NoReturn
 from companion import __version__
 from companion.cli import (
     data,
+    desktop,
     folders,
     history,
     journal,
@@ -36,7 +37,7 @@ from companion.errors import CompanionError
 
 # Each module adds its subcommands and names the function behind each (order = --help).
 GROUPS = (say, prompt, folders, history, models, journal, memory, data, passphrase, recall,
-          personas, keys, languages)
+          personas, keys, languages, desktop)
 
 
 class _Parser(argparse.ArgumentParser):
