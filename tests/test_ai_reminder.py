@@ -3,6 +3,7 @@ of continued use, never beside a crisis, in the person's language."""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -123,3 +124,23 @@ def test_profile_language_when_config_has_none() -> None:
     vault.state.set("profile", '{"language": "ko"}')
     said = ai_reminder.check(vault, Settings(), START, crisis=False)
     assert said == ai_reminder.texts()["ko"]
+
+
+def test_say_shows_it_at_the_start_and_reports_it_in_json(home, passphrase_file,
+                                                          tiny_model) -> None:
+    from tests.conftest import run_cli
+
+    base = ("--home", home, "--passphrase-file", passphrase_file, "--model", tiny_model,
+            "--seed", "2", "say")
+    first = run_cli(*base, "hello", "--json")
+    assert first.code == 0, first.err
+    shown = json.loads(first.out).get("reminder")
+    assert shown and "program" in shown.lower()  # the first use is a start
+    again = run_cli(*base, "and again")
+    assert again.code == 0 and "program" not in again.err.lower()  # not every message
+    crisis_home = home.parent / "crisis-home"
+    crisis = run_cli("--home", crisis_home, "--passphrase-file", passphrase_file, "--model",
+                     tiny_model, "--seed", "2", "say", "I want to kill myself tonight",
+                     "--json")
+    assert crisis.code == 0, crisis.err
+    assert "reminder" not in json.loads(crisis.out)  # never beside a crisis reply
