@@ -122,9 +122,10 @@ def test_time_per_day_every_day_of_the_span(vault: Vault) -> None:
         "on Mon 10 Mar.")
 
 
-def test_seconds_that_round_to_no_minute_are_no_time(vault: Vault) -> None:
-    vault.usage.add("2025-03-10", 10)
-    assert read_trends(vault, NOW, 7).time.reading == "No time recorded here in the last 7 days."
+def test_seconds_that_round_to_no_minute_are_said_as_such(vault: Vault) -> None:
+    vault.usage.add("2025-03-10", 10)  # the bar shows them, so the words must not deny them
+    assert read_trends(vault, NOW, 7).time.reading == (
+        "Less than a minute here in the last 7 days.")
 
 
 # topics -----------------------------------------------------------------------------------

@@ -222,8 +222,10 @@ def time_trend(stored: dict[str, float], now: datetime, days: int) -> TimeTrend:
 
 def time_reading(per_day: tuple[tuple[date, float], ...], days: int) -> str:
     total = sum(seconds for _day, seconds in per_day)
-    if total < 30:  # rounds to no minute at all
+    if total <= 0:
         return f"No time recorded here in {last_days(days)}."
+    if total < 30:  # rounds to no minute at all, but the bar shows it
+        return f"Less than a minute here in {last_days(days)}."
     used = [(day, seconds) for day, seconds in per_day if seconds >= 30]
     most_day, most = max(used, key=lambda item: (item[1], item[0]))
     return (f"You spent {spoken_duration(total)} here over {last_days(days)}, on "
