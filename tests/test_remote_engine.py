@@ -233,10 +233,14 @@ def test_cli_pins_the_server_by_behaviour_and_exits_6_when_it_changes(
         assert accepted.code == 0, accepted.err
         after = _say(home, passphrase_file, url, "fourth words")
         assert after.code == 0, after.err
+    unset = run_cli("--home", home, "--passphrase-file", passphrase_file, "say",
+                    "fifth words, no engine named")  # a server pin is never used silently
+    assert unset.code == 4 and f'add engine = "{url}" to config.toml' in unset.err
     history = run_cli("--home", home, "--passphrase-file", passphrase_file, "history",
                       "--conversation", "1", "--json")
     said = [m["content"] for m in json.loads(history.out)["messages"] if m["role"] == "user"]
-    assert said == ["first words", "second words", "third words, kept", "fourth words"]
+    assert said == ["first words", "second words", "third words, kept", "fourth words",
+                    "fifth words, no engine named"]
 
 
 def test_cli_failures_are_one_sentence_and_keep_the_message(

@@ -124,9 +124,14 @@ def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None =
     registry = registry_for(paths)
     overrides = overrides or {}
     pin = current_pin(vault)
-    if settings.engine or (pin is not None and pin.remote):
-        return _load_remote(library, registry, vault, settings, pin, cli_model, overrides,
-                            system)
+    if settings.engine:
+        return _load_remote(vault, settings, overrides, system, library)
+    if pin is not None and pin.remote and cli_model is None:
+        # Never silently: the app's promise ("runs only on this computer") follows config.
+        raise ModelError(f"Your companion is pinned to {pin.model_name} on your engine at "
+                         f"{pin.engine_url}; add engine = \"{pin.engine_url}\" to config.toml "
+                         "(or give --engine) to talk with it, or pin a model on this computer "
+                         "with `companion models use ID` (Ctrl+O in the app).")
     wanted = cli_model or settings.model
     if pin is None:
         if wanted is None:
@@ -156,17 +161,13 @@ def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None =
     return Loaded(engine, pin, replace(pin.sampling, **overrides), notices)
 
 
-def _load_remote(library: Library, registry: Registry, vault: Vault, settings: Settings,
-                 pin: Pin | None, cli_model: str | None, overrides: dict[str, Any],
-                 system: str) -> Loaded:
-    """The person's own server: named in config.toml or --engine, or the pinned one."""
+def _load_remote(vault: Vault, settings: Settings, overrides: dict[str, Any], system: str,
+                 library: Library) -> Loaded:
+    """The person's own server, named in config.toml or with --engine."""
     from companion.models import remote_pin
 
-    if cli_model is not None and pin is not None and not settings.engine:
-        _refuse_other_file(library, pin, cli_model, registry, None)
-    url = settings.engine or (pin.engine_url if pin is not None else "")
-    engine, now, notices = remote_pin.load(vault, settings, url, overrides, system=system,
-                                           runtime=REMOTE_RUNTIME)
+    engine, now, notices = remote_pin.load(vault, settings, settings.engine, overrides,
+                                           system=system, runtime=REMOTE_RUNTIME)
     _sync_hint(vault, library)
     return Loaded(engine, now, replace(now.sampling, **overrides), notices)
 
