@@ -93,3 +93,21 @@ async def test_the_unlock_screen_speaks_the_chosen_language(home: Path) -> None:
         assert "Digite uma senha primeiro." in str(app.screen.query_one("#unlock-error")
                                                   .render())
     i18n.use("en")
+
+
+def test_the_support_panel_speaks_the_chosen_language(tmp_path: Path) -> None:
+    from companion.care import support
+    from companion.ui.widgets.support_panel import render_panel
+    from companion.vault import Vault
+    from tests.conftest import PASSPHRASE
+
+    vault = Vault.create(tmp_path / "v.db", tmp_path / "v.key", PASSPHRASE)
+    try:
+        data = support.panel(vault, Settings(country="KR"), None)
+        i18n.use("ko")
+        text = render_panel(data).plain
+        assert "혼자가 아니에요" in text and "나의 안전 계획" in text and "위기 상담 전화" in text
+        assert "109" in text  # the lines themselves are data, shown as they are
+    finally:
+        i18n.use("en")
+        vault.close()

@@ -24,13 +24,12 @@ from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from companion.care import support
+from companion.ui.i18n import t
 
 PANEL_ID = "support-panel"
 ROOMY = 130
 """Below this many columns the sidebar steps aside while the panel is shown, so the
 conversation keeps room to be read; it comes back when the panel goes."""
-WELCOME = ("You are not alone in this. Keep talking here as long as you like; "
-           "this stays beside the conversation.")
 
 
 def render_panel(data: support.SupportPanel) -> Text:
@@ -40,33 +39,34 @@ def render_panel(data: support.SupportPanel) -> Text:
     def heading(title: str) -> None:
         out.append(f"\n{title}\n", style="bold")
 
-    out.append(WELCOME + "\n", style="italic")
-    heading("Your safety plan")
+    out.append(t("support.welcome") + "\n", style="italic")
+    heading(t("support.plan"))
     for section in data.plan:
         if not section.empty:
             out.append(f"{section.title}\n", style="underline")
             out.append(Text(section.content.strip() + "\n"))
     empty = [section.title for section in data.plan if section.empty]
     if empty:
-        out.append(f"Not filled in yet (F5): {', '.join(empty)}.\n", style="dim")
-    heading("People you trust")
+        out.append(t("support.plan_empty", sections=", ".join(empty)) + "\n", style="dim")
+    heading(t("support.contacts"))
     if not data.contacts:
-        out.append("None added yet: F5 (Safety plan) adds them.\n", style="dim")
+        out.append(t("support.contacts_empty") + "\n", style="dim")
     for contact in data.contacts:
         out.append(Text(contact.name, style="bold"))
         out.append(Text((f" - {contact.how}" if contact.how else "")
                         + (f" ({contact.note})" if contact.note else "") + "\n"))
-    heading("Crisis lines" + (f" ({data.country})" if data.country else ""))
+    heading(t("support.lines") + (f" ({data.country})" if data.country else ""))
     for line in data.lines:
         out.append(Text(line.name + "\n", style="bold"))
         languages = ", ".join(line.languages)
-        for part in (line.number and f"Call {line.number}", line.text, line.online,
-                     line.hours, languages and f"Languages: {languages}", line.note):
+        for part in (line.number and t("support.call", number=line.number), line.text,
+                     line.online, line.hours,
+                     languages and t("support.languages", languages=languages), line.note):
             if part:
                 out.append(Text(f"  {part}\n"))
-        mine = " (added by you)" if line.origin == "your file" else ""
-        out.append(Text(f"  Source: {line.source}, checked {line.verified}{mine}\n",
-                        style="dim"))
+        source = t("support.source_yours" if line.origin == "your file" else "support.source",
+                   source=line.source, verified=line.verified)
+        out.append(Text(f"  {source}\n", style="dim"))
     if data.notice:
         out.append(Text(data.notice + "\n"))
     if data.emergency is not None:
@@ -88,8 +88,8 @@ class SupportPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="support-head"):
-            yield Static(Text("Support", style="bold"), id="support-title")
-            close = Button("Close (F9)", id="support-close")
+            yield Static(Text(t("support.title"), style="bold"), id="support-title")
+            close = Button(t("support.close"), id="support-close")
             close.can_focus = False  # a click must not pull focus out of the composer
             yield close
         scroll = VerticalScroll(id="support-scroll")
