@@ -72,6 +72,9 @@ async def test_first_run_onboarding_saves_the_profile_and_is_not_shown_again(hom
                          "It can be wrong.",
                          "You can delete anything at any time"):
             assert sentence in shown
+        # the app's language is asked first, named in every language it offers
+        assert app.screen.query_one("#onboarding-ui-language", Select).has_focus
+        await pilot.press("tab")
         assert app.screen.query_one("#onboarding-name", Input).has_focus
         await type_text(pilot, "Ada")
         await pilot.press("enter")  # on to the next question
@@ -108,6 +111,7 @@ async def test_onboarding_can_be_skipped(home: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, OnboardingScreen)
                        and app.screen.query("#onboarding-persona"))
         assert "language" in text_of(app, "#onboarding-config")  # config.toml wins: said
+        await pilot.press("tab")  # past the app's language, asked first, to the name
         await type_text(pilot, "not saved")
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen))
@@ -211,3 +215,35 @@ async def test_the_persona_editor_saves_a_valid_persona_and_switches(home: Path)
         assert listed.get_option_at_index(listed.highlighted).id == "gentle"
         assert "Speaking now: Warm listener (mine)" in text_of(again, "#persona-current")
         await pilot.press("ctrl+q")
+
+
+async def test_the_apps_language_is_asked_first_and_kept(home: Path, monkeypatch) -> None:
+    from companion.ui import i18n
+
+    monkeypatch.setenv("COMPANION_UI_LANGUAGE", "")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    where = paths.resolve(home)
+    app = CompanionApp(where, Settings())
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await create_vault(pilot)
+            await wait_for(pilot, lambda: isinstance(app.screen, OnboardingScreen))
+            names = [str(option[0]) for option in
+                     app.screen.query_one("#onboarding-ui-language", Select)._options]
+            assert {"Português (Brasil)", "한국어", "हिन्दी", i18n.name_of("zh")} <= set(names)
+            app.screen.query_one("#onboarding-ui-language", Select).value = "pt-BR"
+            await wait_for(pilot, lambda: "Funciona só neste computador"
+                           in text_of(app, "#onboarding-limits"))
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen))
+            await pilot.press("ctrl+q")
+        assert '"ui_language": "pt-BR"' in stored(where, PROFILE_KEY)
+        again = CompanionApp(where, Settings())
+        async with again.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await wait_for(pilot, lambda: isinstance(again.screen, ChatScreen))
+            assert i18n.current() == "pt-BR"  # kept in the vault's profile
+            await pilot.press("ctrl+q")
+    finally:
+        i18n.use("en")

@@ -25,7 +25,7 @@ from companion.config import Settings
 PROFILE_KEY = "profile"
 ONBOARDING_KEY = "onboarding"
 """Set to "done" or "skipped" once onboarding was shown; it is not shown again."""
-FIELDS = ("name", "language", "country", "style", "persona")
+FIELDS = ("name", "language", "country", "style", "persona", "ui_language")
 MAX_NAME = 60
 MAX_COUNTRY = 60
 MAX_STYLE = 200
@@ -35,7 +35,7 @@ DEFAULT_PERSONA_NAME = "companion"
 def clean(profile: dict[str, Any]) -> dict[str, str]:
     """Only the known fields, as single-line text within their limits; empties dropped."""
     limits = {"name": MAX_NAME, "country": MAX_COUNTRY, "style": MAX_STYLE,
-              "language": 12, "persona": 40}
+              "language": 12, "persona": 40, "ui_language": 12}
     tidy: dict[str, str] = {}
     for key in FIELDS:
         value = profile.get(key)

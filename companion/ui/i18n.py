@@ -82,11 +82,13 @@ def choose(ui_language: str = "", reply_language: str = "") -> str:
 
 
 def for_profile(settings: Any, vault: Any) -> str:
-    """After unlock: the reply language chosen in onboarding counts too (below the
-    setting and the environment, as `choose` says)."""
+    """After unlock: onboarding's choice of the app's language, else its reply language,
+    count too (below the setting and the environment, as `choose` says)."""
     from companion.care.profile import choices, read_profile
 
-    return choose(settings.ui_language, choices(settings, read_profile(vault)).language)
+    profile = read_profile(vault)
+    return choose(settings.ui_language,
+                  profile.get("ui_language") or choices(settings, profile).language)
 
 
 def use(code: str) -> None:

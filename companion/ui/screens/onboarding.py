@@ -29,6 +29,7 @@ from companion.care.profile import (
     save_profile,
 )
 from companion.config import Settings
+from companion.ui import i18n
 from companion.ui.i18n import t
 from companion.ui.screens.limits import what_it_is
 
@@ -38,6 +39,9 @@ STYLES = (
     ("Warm, and ask me questions", "warm, and ask me questions"),
     ("Direct and practical", "direct and practical"),
 )
+APP_LANGUAGE = ("Language of the app · Idioma · Idioma do app · Langue · Sprache · भाषा · "
+                "언어 · 语言 · Язык")
+"""Asked first, in every language it offers, so a person who reads no English finds it."""
 WELCOME = ("Before you start: what companion is and is not, and a few questions. Every "
            "answer is optional and stays in your encrypted vault; Esc skips.")
 
@@ -70,6 +74,9 @@ class OnboardingScreen(Screen[dict[str, str] | None]):
         profile = read_profile(self.vault)
         known = personas.load_current()
         with VerticalScroll(id="onboarding-box"):
+            yield Label(APP_LANGUAGE, id="onboarding-ui-language-label")
+            yield Select([(i18n.name_of(code), code) for code in i18n.codes()],
+                         id="onboarding-ui-language", allow_blank=False, value=i18n.current())
             yield Label("About you" if self.again else "Welcome to companion",
                         id="onboarding-title")
             if not self.again:
@@ -111,7 +118,16 @@ class OnboardingScreen(Screen[dict[str, str] | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#onboarding-name", Input).focus()
+        self.query_one("#onboarding-ui-language", Select).focus()
+
+    @on(Select.Changed, "#onboarding-ui-language")
+    def _app_language(self, event: Select.Changed) -> None:
+        """The app's words switch at once; what is translated so far shows it here."""
+        i18n.use(str(event.value))
+        if not self.again:
+            engine = getattr(getattr(self.app, "settings", None), "engine", "")
+            self.query_one("#onboarding-limits", Static).update(
+                what_it_is(engine) + "\n\n" + t("limits.again_hint"))
 
     def _profile(self) -> dict[str, str]:
         return {
@@ -121,6 +137,7 @@ class OnboardingScreen(Screen[dict[str, str] | None]):
             "style": _select_value(self.query_one("#onboarding-style", Select)),
             "persona": "".join(_select_value(select) for select
                                in self.query("#onboarding-persona").results(Select)),
+            "ui_language": _select_value(self.query_one("#onboarding-ui-language", Select)),
         }
 
     @on(Input.Submitted)
