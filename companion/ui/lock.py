@@ -30,6 +30,8 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.worker import WorkerError
 
+from companion.ui.i18n import t
+
 if TYPE_CHECKING:
     from companion.config import Settings
     from companion.engine.base import ChatEngine
@@ -113,8 +115,7 @@ class AppLock:
 
     def commands(self) -> Iterator[SystemCommand]:
         if self.state == "open" and self.app.session is not None:
-            yield SystemCommand("Lock now", "Hide everything and close the vault until your "
-                                "passphrase is typed again (Ctrl+L)", self.lock)
+            yield SystemCommand(t("lock.command"), t("lock.command_help"), self.lock)
 
     def lock(self) -> None:
         """Lock now; nothing before the chat opens or while a lock is under way."""

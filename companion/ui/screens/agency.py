@@ -19,6 +19,7 @@ from textual.widgets import Input
 from companion.care.boundaries import Decision
 from companion.conversation import agency
 from companion.errors import CompanionError
+from companion.ui.i18n import t
 from companion.ui.widgets.message import MessageView
 
 CONTINUE_HINT = " Ctrl+G continues anyway."
@@ -100,7 +101,7 @@ class ChatAgency:
     def action_edit_last(self) -> None:
         screen: Any = self
         if screen.replying:
-            screen.notify("A reply is still coming; press Esc to stop it first.", timeout=4)
+            screen.notify(t("chat.still_replying"), timeout=4)
             return
         last = agency.last_user_message(screen.session.vault, screen.session.conversation_id)
         if last is None:
@@ -132,7 +133,7 @@ class ChatAgency:
         """Enter while editing: new words, the old reply gone, a new one streaming."""
         screen: Any = self
         if screen.replying:
-            screen.notify("A reply is still coming; press Esc to stop it first.", timeout=4)
+            screen.notify(t("chat.still_replying"), timeout=4)
             return
         last = agency.last_user_message(screen.session.vault, screen.session.conversation_id)
         if last is None or last.id != self.editing:
@@ -177,7 +178,7 @@ class ChatAgency:
 
         screen: Any = self
         if screen.replying:
-            screen.notify("A reply is still coming; press Esc to stop it first.", timeout=4)
+            screen.notify(t("chat.still_replying"), timeout=4)
             return
         message_id = self._message_to_delete()
         message = (screen.session.vault.conversations.message(message_id)

@@ -30,6 +30,7 @@ from companion.care import modes
 from companion.conversation.session import Reply, Session
 from companion.errors import CompanionError
 from companion.logs import log_unexpected
+from companion.ui.i18n import t
 from companion.ui.screens.agency import ChatAgency
 from companion.ui.screens.chat_openers import ChatOpeners
 from companion.ui.screens.modes import ChatModes, ModeCommands
@@ -111,7 +112,7 @@ class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
             with Vertical(id="conversation"):
                 yield VerticalScroll(id="messages")
                 yield Static("", id="notice")
-                yield Input(placeholder="Write here; Enter sends.", id="composer")
+                yield Input(placeholder=t("chat.placeholder"), id="composer")
         yield StatusBar(id="status")
         yield Footer()
 
@@ -170,7 +171,7 @@ class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
             await self.finish_edit(text)
             return
         if self.replying:
-            self.notify("A reply is still coming; press Esc to stop it first.", timeout=4)
+            self.notify(t("chat.still_replying"), timeout=4)
             return
         try:
             message = self.session.add_user_message(text)
@@ -196,13 +197,10 @@ class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
         engine_state = self.app.engine_state  # type: ignore[attr-defined]
         if engine_state == "loading" and not silent:
             self.waiting_for_model, self._waiting_action = True, action
-            self.notice("The model is still loading; your message is saved and will be "
-                        "answered when it is ready." if action is None else
-                        "The model is still loading; this goes on when it is ready.")
+            self.notice(t("chat.loading") if action is None else t("chat.loading_action"))
             return
         if session.engine is None and needed:
-            self.notice("Your message is saved, but no model is loaded, so there is no reply. "
-                        "Start companion with --model PATH to a .gguf file.")
+            self.notice(t("chat.no_model"))
             return
         if not silent:
             decision = self.before_reply()  # the person's boundaries; never holds a crisis
@@ -230,10 +228,7 @@ class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
             end = self.Failed(str(exc))
         except Exception as exc:
             log_unexpected(exc)
-            end = self.Failed(
-                f"The reply failed unexpectedly ({type(exc).__name__}); your message is saved. "
-                "Details are in the log file."
-            )
+            end = self.Failed(t("chat.failed", error=type(exc).__name__))
         batch.flush()  # whatever was streamed is shown whole, a stopped reply too
         self.post_message(end)
 
@@ -277,7 +272,7 @@ class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
         if reply.model_calls:
             self.status.show_speed(reply.stats.tokens_per_second)
         elif reply.mode == "journal" and not reply.parts:  # a crisis note is an answer
-            self.notice("Kept. Journal mode answers nothing; F6 changes the mode.")
+            self.notice(t("chat.journal_kept"))
         self.show_mode()
         self.refresh_sidebar()
         self.ask_second_opinion()
@@ -306,7 +301,7 @@ class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
 
     async def action_new_conversation(self) -> None:
         if self.replying:
-            self.notify("A reply is still coming; press Esc to stop it first.", timeout=4)
+            self.notify(t("chat.still_replying"), timeout=4)
             return
         self.session.start_blank()
         self.notice("")
@@ -320,7 +315,7 @@ class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
 
     async def on_sidebar_open(self, event: Sidebar.Open) -> None:
         if self.replying:
-            self.notify("A reply is still coming; press Esc to stop it first.", timeout=4)
+            self.notify(t("chat.still_replying"), timeout=4)
             return
         if event.conversation_id != self.session.conversation_id:
             self.session.open_conversation(event.conversation_id)

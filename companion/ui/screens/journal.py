@@ -22,6 +22,7 @@ from textual.widgets import Button, Checkbox, Footer, Input, Static, TextArea
 from companion.domain import JournalEntry
 from companion.errors import CompanionError
 from companion.memory import entries
+from companion.ui.i18n import t
 
 DRAFT_KEY = "journal_draft"
 DRAFT_SAVE_DELAY = 0.8
@@ -38,7 +39,7 @@ def local_time(stamp: str) -> str:
 
 
 def entry_text(entry: JournalEntry) -> str:
-    private = "" if entry.remember else " · not remembered"
+    private = "" if entry.remember else t("journal.not_remembered")
     return f"{local_time(entry.created_at)}{private}\n{entry.content}"
 
 
@@ -69,16 +70,15 @@ class JournalScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="journal-main"):
             with Vertical(id="journal-write"):
-                yield Static("Write for yourself. Entries get no reply; Ctrl+S saves.",
-                             id="journal-intro")
+                yield Static(t("journal.intro"), id="journal-intro")
                 yield TextArea(id="journal-text", soft_wrap=True)
                 with Horizontal(id="journal-controls"):
-                    yield Checkbox("Companion may remember this", self._remember_default(),
+                    yield Checkbox(t("journal.remember"), self._remember_default(),
                                    id="journal-remember")
-                    yield Button("Save", id="journal-save", variant="primary")
+                    yield Button(t("journal.save"), id="journal-save", variant="primary")
                 yield Static("", id="journal-message", markup=False)
             with Vertical(id="journal-past"):
-                yield Input(placeholder="Search your journal (words)", id="journal-search")
+                yield Input(placeholder=t("journal.search"), id="journal-search")
                 yield Static("", id="journal-count", markup=False)
                 yield VerticalScroll(id="journal-entries")
         yield Footer()
@@ -138,9 +138,8 @@ class JournalScreen(Screen[None]):
         area.load_text("")
         self._draft = ""
         self.save_draft()
-        kept = ("The companion may recall it in conversation." if entry.remember
-                else "The companion will not bring it up.")
-        self.say(f"Saved in your journal. {kept}")
+        kept = t("journal.recall") if entry.remember else t("journal.no_recall")
+        self.say(t("journal.saved", kept=kept))
         area.focus()
         await self.show_entries()
 
@@ -152,10 +151,11 @@ class JournalScreen(Screen[None]):
         try:
             if query.strip():
                 found = entries.search_journal(self.vault, query, SHOWN)
-                count.update(f"{len(found)} found" if found else "Nothing matches.")
+                count.update(t("journal.found", count=len(found)) if found
+                             else t("journal.no_match"))
             else:
                 found = entries.journal_entries(self.vault, SHOWN)
-                count.update("" if found else "No entries yet.")
+                count.update("" if found else t("journal.empty"))
         except CompanionError as exc:
             found = []
             count.update(str(exc))

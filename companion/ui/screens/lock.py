@@ -14,8 +14,7 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-LOCKING_TEXT = ("Saving what is being written, then closing your vault. Your passphrase "
-                "opens it again, right where you were.")
+from companion.ui.i18n import t
 
 
 class LockingScreen(Screen[None]):
@@ -25,6 +24,6 @@ class LockingScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="unlock-box"):
-            yield Label("Locking…", id="unlock-title")
-            yield Static(LOCKING_TEXT, id="locking-text")
+            yield Label(t("lock.title"), id="unlock-title")
+            yield Static(t("lock.text"), id="locking-text")
         yield Footer()

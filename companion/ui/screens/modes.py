@@ -28,6 +28,7 @@ from textual.widgets.option_list import Option
 
 from companion.care import exercises, modes
 from companion.errors import CompanionError
+from companion.ui.i18n import t
 
 DIALOG_CSS = """
 ModePicker, ExercisePicker, RehearseSetup, RoomSetup { align: center middle; }
@@ -153,7 +154,7 @@ class ChatModes:
     def _busy(self) -> bool:
         screen: Any = self
         if screen.replying:
-            screen.notify("A reply is still coming; press Esc to stop it first.", timeout=4)
+            screen.notify(t("chat.still_replying"), timeout=4)
         return bool(screen.replying)
 
     def action_pick_mode(self) -> None:

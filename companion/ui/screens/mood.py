@@ -19,15 +19,20 @@ from textual.widgets import Button, DataTable, Input, Static
 from companion.domain import Mood
 from companion.errors import CompanionError
 from companion.memory import entries
+from companion.ui.i18n import t
 from companion.ui.screens.journal import local_time
 from companion.ui.widgets.table_pane import TablePane, buttons
 
-SCORE_WORDS = {1: "very low", 2: "low", 3: "okay", 4: "good", 5: "very good"}
-QUESTION = "How are you feeling? Press 1 (very low) to 5 (very good); Esc closes."
+SCORES = (1, 2, 3, 4, 5)
+
+
+def score_word(score: int) -> str:
+    """"very low" to "very good", in the person's language."""
+    return t(f"mood.score_{score}") if score in SCORES else "?"
 
 
 def mood_label(score: int) -> str:
-    return f"{score} · {SCORE_WORDS.get(score, '?')}"
+    return f"{score} · {score_word(score)}"
 
 
 class MoodScreen(ModalScreen[Mood | None]):
@@ -37,7 +42,7 @@ class MoodScreen(ModalScreen[Mood | None]):
         Binding("escape", "skip", "Skip", id="mood_skip"),
         Binding("enter", "save", "Save", id="mood_save"),
         *(Binding(str(n), f"score({n})", str(n), id=f"mood_{n}", show=False)
-          for n in SCORE_WORDS),
+          for n in SCORES),
     ]
 
     def __init__(self) -> None:
@@ -46,14 +51,13 @@ class MoodScreen(ModalScreen[Mood | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="mood-box"):
-            yield Static(QUESTION, id="mood-question")
+            yield Static(t("mood.question"), id="mood-question")
             with Horizontal(id="mood-scores"):
-                for n, word in SCORE_WORDS.items():
-                    button = Button(f"{n} {word}", id=f"mood-{n}", name=str(n))
+                for n in SCORES:
+                    button = Button(f"{n} {score_word(n)}", id=f"mood-{n}", name=str(n))
                     button.can_focus = False  # digits and Enter belong to the screen
                     yield button
-            yield Input(placeholder="A word for it (optional); Enter saves", id="mood-word",
-                        disabled=True)
+            yield Input(placeholder=t("mood.placeholder"), id="mood-word", disabled=True)
             yield Static("", id="mood-message", markup=False)
 
     @on(Button.Pressed, "#mood-scores Button")
@@ -64,8 +68,7 @@ class MoodScreen(ModalScreen[Mood | None]):
         self.score = score
         for button in self.query("#mood-scores Button"):
             button.set_class(button.name == str(score), "-chosen")
-        self.query_one("#mood-question", Static).update(
-            f"Mood {mood_label(score)}. A word for it? Enter saves; Esc closes without saving.")
+        self.query_one("#mood-question", Static).update(t("mood.chosen", mood=mood_label(score)))
         word = self.query_one("#mood-word", Input)
         word.disabled = False
         word.focus()
@@ -73,7 +76,7 @@ class MoodScreen(ModalScreen[Mood | None]):
     @on(Input.Submitted, "#mood-word")
     def action_save(self) -> None:
         if self.score is None:
-            self.query_one("#mood-message", Static).update("Press a number from 1 to 5 first.")
+            self.query_one("#mood-message", Static).update(t("mood.first"))
             return
         app: Any = self.app
         conversation_id = app.session.conversation_id if app.session is not None else None
@@ -85,8 +88,9 @@ class MoodScreen(ModalScreen[Mood | None]):
             return
         with app.vault.lock:
             mood: Mood = app.vault.moods.add(score, note, conversation_id)
-        app.notify(f"Mood saved: {mood_label(mood.score)}" + (f", {note}" if note else "."),
-                   timeout=4, markup=False)
+        label = mood_label(mood.score)
+        app.notify(t("mood.saved_note", mood=label, note=note) if note
+                   else t("mood.saved", mood=label), timeout=4, markup=False)
         self.dismiss(mood)
 
     def action_skip(self) -> None:
@@ -100,10 +104,10 @@ class MoodPane(TablePane):
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="mood-table", cursor_type="row", zebra_stripes=True)
-        yield buttons(("check_in", "Check in"))
+        yield buttons(("check_in", t("mood.check_in")))
 
     def on_mount(self) -> None:
-        self.table.add_columns("when", "mood", "word")
+        self.table.add_columns(t("mood.col_when"), t("mood.col_mood"), t("mood.col_word"))
 
     def refresh_rows(self) -> None:
         self.fill([(str(m.id), (local_time(m.created_at), mood_label(m.score), m.note))

@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from companion.ui.i18n import t
 from companion.ui.widgets.jobs import JobProgress, ModelJobs, download_reporter
 
 if TYPE_CHECKING:
@@ -42,25 +43,20 @@ class PinProblemScreen(ModelJobs, ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pin-box"):
-            yield Label("The model on your engine answers differently than its pin"
-                        if self.engine else
-                        "Your companion's model is not the one it is pinned to",
+            yield Label(t("pin.title_engine") if self.engine else t("pin.title"),
                         id="pin-title")
             yield Static(self.text, id="pin-text", markup=False)
-            yield Static("Until this is sorted out there are no replies, but you can still "
-                         "write: everything you write is saved.", id="pin-hint", markup=False)
+            yield Static(t("pin.hint"), id="pin-hint", markup=False)
             yield JobProgress(id="pin-progress")
             yield Static("", id="pin-message", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 if self.engine:
-                    yield Button("Accept how it answers now", id="pin-accept",
-                                 variant="primary")
+                    yield Button(t("pin.accept"), id="pin-accept", variant="primary")
                 else:
-                    yield Button("Restore the pinned model", id="pin-restore",
-                                 variant="primary")
-                yield Button("Choose a model on this computer" if self.engine
-                             else "Choose a model", id="pin-choose")
-                yield Button("Keep writing without a model", id="pin-keep")
+                    yield Button(t("pin.restore"), id="pin-restore", variant="primary")
+                yield Button(t("pin.choose_here") if self.engine else t("pin.choose"),
+                             id="pin-choose")
+                yield Button(t("pin.keep"), id="pin-keep")
 
     def on_mount(self) -> None:
         self.query_one("#pin-accept" if self.engine else "#pin-restore", Button).focus()
@@ -94,11 +90,11 @@ class PinProblemScreen(ModelJobs, ModalScreen[None]):
             return
         entry = self.entry()
         if entry is None:
-            where = self.pin.model_path if self.pin else "its old place"
-            name = f"{self.pin.model_name} ({self.pin.short_hash})" if self.pin else "the model"
-            self.say(f"{name} is not a model companion can download. Copy the original file "
-                     f"back to {where}, then press Check again.")
-            self.query_one("#pin-restore", Button).label = "Check again"
+            where = self.pin.model_path if self.pin else t("pin.old_place")
+            name = (f"{self.pin.model_name} ({self.pin.short_hash})" if self.pin
+                    else t("pin.the_model"))
+            self.say(t("pin.not_downloadable", name=name, where=where))
+            self.query_one("#pin-restore", Button).label = t("pin.check_again")
             self._checking = True
             return
         self._restore(entry)
@@ -113,7 +109,7 @@ class PinProblemScreen(ModelJobs, ModalScreen[None]):
         app, pin = self.owner, self.pin
         assert pin is not None
         panel, cancel = self.query_one(JobProgress), threading.Event()
-        label = f"Downloading {entry.id}"
+        label = t("pin.downloading", model=entry.id)
 
         def job() -> str:
             library = Library(app.paths.models)
@@ -122,17 +118,16 @@ class PinProblemScreen(ModelJobs, ModalScreen[None]):
             if dest.is_file() and sha256_of(dest) != entry.sha256:
                 moved = dest.with_name(dest.name + ".changed")
                 os.replace(dest, moved)
-                aside = f" The changed file was moved aside to {moved}."
+                aside = t("pin.moved_aside", path=moved)
             try:
                 model = install.install(library, entry, pinning.registry_for(app.paths),
                                         mirror=app.settings.mirror, cancel=cancel,
                                         progress=download_reporter(app, panel, label))
             except DownloadCancelled:
-                raise DownloadCancelled(f"The download of {entry.id} was stopped; what "
-                                        "arrived is kept, and Restore resumes it.") from None
+                raise DownloadCancelled(t("pin.stopped", model=entry.id)) from None
             if Path(model.path) != Path(pin.model_path):  # same bytes, another place
                 pinned_model.use(app.paths, app.vault, app.settings, entry.id)
-            return f"Restored {entry.id} ({model.short_hash}).{aside}"
+            return t("pin.restored", model=entry.id, hash=model.short_hash, aside=aside)
 
         if self.start_job(label, job, cancel=cancel, after=app.reload_model):
             self.query_one("#pin-restore", Button).disabled = True
@@ -151,10 +146,9 @@ class PinProblemScreen(ModelJobs, ModalScreen[None]):
 
         def job() -> str:
             pin, _before = pinned_model.accept_engine(app.vault, app.settings)
-            return (f"Your companion is now pinned to how {pin.model_name} answers "
-                    f"({pin.short_hash}).")
+            return t("pin.accepted", model=pin.model_name, hash=pin.short_hash)
 
-        if self.start_job("Asking your engine", job, after=app.reload_model):
+        if self.start_job(t("pin.asking"), job, after=app.reload_model):
             self.query_one("#pin-accept", Button).disabled = True
 
     @on(Button.Pressed, "#pin-choose")
