@@ -232,9 +232,16 @@ async def test_the_apps_language_is_asked_first_and_kept(home: Path, monkeypatch
             names = [str(option[0]) for option in
                      app.screen.query_one("#onboarding-ui-language", Select)._options]
             assert {"Português (Brasil)", "한국어", "हिन्दी", i18n.name_of("zh")} <= set(names)
+            style = app.screen.query_one("#onboarding-style", Select)
+            style.value = "direct and practical"
             app.screen.query_one("#onboarding-ui-language", Select).value = "pt-BR"
             await wait_for(pilot, lambda: "Funciona só neste computador"
                            in text_of(app, "#onboarding-limits"))
+            # the whole screen follows at once; the stored style stays English
+            assert str(app.screen.query_one("#onboarding-title", Static).render()) == (
+                "Boas-vindas ao companion")
+            assert "Diretas e práticas" in [str(option[0]) for option in style._options]
+            assert style.value == "direct and practical"
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen))
             await pilot.press("ctrl+q")

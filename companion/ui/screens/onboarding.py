@@ -34,21 +34,24 @@ from companion.ui.i18n import t
 from companion.ui.screens.limits import what_it_is
 
 STYLES = (
-    ("Short and gentle", "short and gentle"),
-    ("Mostly listen; few questions", "mostly listen, with few questions"),
-    ("Warm, and ask me questions", "warm, and ask me questions"),
-    ("Direct and practical", "direct and practical"),
+    ("onboarding.style_short", "short and gentle"),
+    ("onboarding.style_listen", "mostly listen, with few questions"),
+    ("onboarding.style_warm", "warm, and ask me questions"),
+    ("onboarding.style_direct", "direct and practical"),
 )
+"""Catalogue key of each label, and the value stored: English, for the system prompt."""
 APP_LANGUAGE = ("Language of the app · Idioma · Idioma do app · Langue · Sprache · भाषा · "
                 "언어 · 语言 · Язык")
 """Asked first, in every language it offers, so a person who reads no English finds it."""
-WELCOME = ("Before you start: what companion is and is not, and a few questions. Every "
-           "answer is optional and stays in your encrypted vault; Esc skips.")
 
 
 def language_options() -> list[tuple[str, str]]:
     return [(f"{english}" if english == native else f"{english} · {native}", code)
             for code, (english, native) in sorted(LANGUAGES.items(), key=lambda i: i[1][0])]
+
+
+def _styles() -> list[tuple[str, str]]:
+    return [(t(key), value) for key, value in STYLES]
 
 
 def _select_value(select: Select[str]) -> str:
@@ -77,57 +80,79 @@ class OnboardingScreen(Screen[dict[str, str] | None]):
             yield Label(APP_LANGUAGE, id="onboarding-ui-language-label")
             yield Select([(i18n.name_of(code), code) for code in i18n.codes()],
                          id="onboarding-ui-language", allow_blank=False, value=i18n.current())
-            yield Label("About you" if self.again else "Welcome to companion",
-                        id="onboarding-title")
+            yield Label(id="onboarding-title")
             if not self.again:
-                yield Static(WELCOME, id="onboarding-welcome", markup=False)
-                engine = getattr(getattr(self.app, "settings", None), "engine", "")
-                yield Static(what_it_is(engine) + "\n\n" + t("limits.again_hint"),
-                             id="onboarding-limits", markup=False)
-            yield Label("What should it call you? (optional)")
-            yield Input(profile.get("name", ""), id="onboarding-name", max_length=MAX_NAME,
-                        placeholder="a name or nickname")
-            yield Label("Which language should it answer in?")
+                yield Static(id="onboarding-welcome", markup=False)
+                yield Static(id="onboarding-limits", markup=False)
+            yield Label(id="onboarding-name-label")
+            yield Input(profile.get("name", ""), id="onboarding-name", max_length=MAX_NAME)
+            yield Label(id="onboarding-language-label")
             language = profile.get("language", "")
             yield Select(language_options(), id="onboarding-language",
-                         prompt="The language I write in",
                          value=language if language in LANGUAGES else Select.NULL)
-            yield Label("Your country or region (optional; so suggestions fit where you live)")
+            yield Label(id="onboarding-country-label")
             yield Input(profile.get("country", ""), id="onboarding-country",
-                        max_length=MAX_COUNTRY, placeholder="a code such as BR, IN, NG, or a name")
-            yield Label("How do you like replies?")
+                        max_length=MAX_COUNTRY)
+            yield Label(id="onboarding-style-label")
             style = profile.get("style", "")
-            yield Select(STYLES, id="onboarding-style", prompt="No preference",
+            yield Select(_styles(), id="onboarding-style",
                          value=style if style in {v for _, v in STYLES} else Select.NULL)
             options = [(f"{p.label} ({p.name})", p.name) for p in known.personas.values()]
             if options:
-                yield Label("Who should it be? (you can change this later: Persona)")
+                yield Label(id="onboarding-persona-label")
                 chosen = profile.get("persona", personas.DEFAULT_PERSONA)
                 yield Select(options, id="onboarding-persona", allow_blank=False,
                              value=chosen if known.get(chosen) else options[0][1])
-            wins = choices(self.settings).from_settings
-            if wins:
-                yield Static("Your config.toml sets " + ", ".join(wins) + "; those settings "
-                             "win over what you choose here.", id="onboarding-config",
-                             markup=False)
+            if choices(self.settings).from_settings:
+                yield Static(id="onboarding-config", markup=False)
             with Horizontal(id="onboarding-buttons"):
-                yield Button("Save" if self.again else "Save and start", id="onboarding-save",
-                             variant="primary")
-                yield Button("Close" if self.again else "Skip", id="onboarding-skip")
+                yield Button(id="onboarding-save", variant="primary")
+                yield Button(id="onboarding-skip")
             yield Static("", id="onboarding-message", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
+        self._words()
         self.query_one("#onboarding-ui-language", Select).focus()
+
+    def _words(self) -> None:
+        """Every text here in the app's language; again whenever that changes."""
+        again = self.again
+        for selector, key in (
+                ("#onboarding-title", "title_again" if again else "title"),
+                ("#onboarding-name-label", "name"), ("#onboarding-language-label", "language"),
+                ("#onboarding-country-label", "country"), ("#onboarding-style-label", "style"),
+                ("#onboarding-persona-label", "persona")):
+            for label in self.query(selector).results(Label):
+                label.update(t(f"onboarding.{key}"))
+        for welcome in self.query("#onboarding-welcome").results(Static):
+            welcome.update(t("onboarding.welcome"))
+        if not again:
+            engine = getattr(getattr(self.app, "settings", None), "engine", "")
+            self.query_one("#onboarding-limits", Static).update(
+                what_it_is(engine) + "\n\n" + t("limits.again_hint"))
+        wins = ", ".join(choices(self.settings).from_settings)
+        for notice in self.query("#onboarding-config").results(Static):
+            notice.update(t("onboarding.config", settings=wins))
+        self.query_one("#onboarding-name", Input).placeholder = t("onboarding.name_placeholder")
+        self.query_one("#onboarding-country", Input).placeholder = t(
+            "onboarding.country_placeholder")
+        self.query_one("#onboarding-language", Select).prompt = t("onboarding.language_prompt")
+        style = self.query_one("#onboarding-style", Select)
+        style.prompt = t("onboarding.style_prompt")
+        chosen = style.value
+        style.set_options(_styles())
+        style.value = chosen
+        self.query_one("#onboarding-save", Button).label = t(
+            "onboarding.save" if again else "onboarding.save_start")
+        self.query_one("#onboarding-skip", Button).label = t(
+            "onboarding.close" if again else "onboarding.skip")
 
     @on(Select.Changed, "#onboarding-ui-language")
     def _app_language(self, event: Select.Changed) -> None:
         """The app's words switch at once; what is translated so far shows it here."""
         i18n.use(str(event.value))
-        if not self.again:
-            engine = getattr(getattr(self.app, "settings", None), "engine", "")
-            self.query_one("#onboarding-limits", Static).update(
-                what_it_is(engine) + "\n\n" + t("limits.again_hint"))
+        self._words()
 
     def _profile(self) -> dict[str, str]:
         return {
@@ -151,8 +176,7 @@ class OnboardingScreen(Screen[dict[str, str] | None]):
         saved = save_profile(self.vault, {**before, **self._profile()},
                              onboarding=None if self.again else "done")
         if self.again and saved != before:
-            self.app.notify("Saved. Your choices apply from your next start; replies may "
-                            "sound a little different then.", timeout=8)
+            self.app.notify(t("onboarding.saved"), timeout=8)
         self.dismiss(saved)
 
     @on(Button.Pressed, "#onboarding-skip")

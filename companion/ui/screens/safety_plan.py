@@ -19,12 +19,10 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static, TextArea
 
 from companion.care.support import SECTION_TITLES
+from companion.ui.i18n import t
 from companion.vault.care import SAFETY_PLAN_SECTIONS, Contact
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-INTRO = ("Your safety plan, in your own words, for harder moments. It is stored "
-         "encrypted on this computer and shown beside the chat when things look hard. "
-         "Ctrl+S saves; leaving saves too.")
 
 
 class SafetyPlanScreen(Screen[None]):
@@ -43,25 +41,24 @@ class SafetyPlanScreen(Screen[None]):
         return getattr(self.app, "vault", None)
 
     def compose(self) -> ComposeResult:
-        yield Static(INTRO, id="plan-intro", markup=False)
+        yield Static(t("safety_plan.intro"), id="plan-intro", markup=False)
         with VerticalScroll(id="plan-scroll"):
             for key in SAFETY_PLAN_SECTIONS:
                 title, hint = SECTION_TITLES[key]
                 yield Static(Text(title, style="bold"), classes="plan-title")
                 yield Static(hint, classes="plan-hint", markup=False)
                 yield TextArea(id=f"plan-{key}", classes="plan-text", soft_wrap=True)
-            yield Static(Text("People you trust", style="bold"), classes="plan-title")
-            yield Static("Someone to call or write to; only you see this list.",
-                         classes="plan-hint", markup=False)
+            yield Static(Text(t("safety_plan.people"), style="bold"), classes="plan-title")
+            yield Static(t("safety_plan.people_hint"), classes="plan-hint", markup=False)
             yield Vertical(id="plan-contacts")
             with Horizontal(id="contact-form"):
-                yield Input(placeholder="Name", id="contact-name")
-                yield Input(placeholder="How to reach them", id="contact-how")
-                yield Input(placeholder="Note (optional)", id="contact-note")
-                yield Button("Add", id="contact-add")
+                yield Input(placeholder=t("safety_plan.name"), id="contact-name")
+                yield Input(placeholder=t("safety_plan.how"), id="contact-how")
+                yield Input(placeholder=t("safety_plan.note"), id="contact-note")
+                yield Button(t("safety_plan.add"), id="contact-add")
         with Horizontal(classes="pane-buttons"):
-            yield Button("Save", id="plan-save", variant="primary")
-            yield Button("Close", id="plan-close")
+            yield Button(t("safety_plan.save"), id="plan-save", variant="primary")
+            yield Button(t("safety_plan.close"), id="plan-close")
         yield Static("", id="plan-message", markup=False)
         yield Footer()
 
@@ -87,7 +84,7 @@ class SafetyPlanScreen(Screen[None]):
         for key in SAFETY_PLAN_SECTIONS:
             text = self.query_one(f"#plan-{key}", TextArea).text
             if _SURROGATE.search(text):  # not text: bytes that were not valid UTF-8
-                self.say("Some of this section is not valid text and was not saved.")
+                self.say(t("safety_plan.not_text"))
                 continue
             if text != self._saved.get(key, ""):
                 with vault.lock:
@@ -99,7 +96,7 @@ class SafetyPlanScreen(Screen[None]):
     @on(Button.Pressed, "#plan-save")
     def action_save(self) -> None:
         changed = self.save()
-        self.say("Saved." if changed else "Nothing new to save; your plan is as you left it.")
+        self.say(t("safety_plan.saved") if changed else t("safety_plan.nothing_new"))
 
     @on(Button.Pressed, "#plan-close")
     def action_close(self) -> None:
@@ -119,10 +116,11 @@ class SafetyPlanScreen(Screen[None]):
                 f" ({contact.note})" if contact.note else "")
             rows.append(Horizontal(
                 Static(words, classes="contact-text", markup=False),
-                Button("Remove", id=f"contact-remove-{contact.id}", classes="contact-remove"),
+                Button(t("safety_plan.remove"), id=f"contact-remove-{contact.id}",
+                       classes="contact-remove"),
                 classes="contact-row"))
         if not rows:
-            rows.append(Static("No one added yet.", classes="plan-hint", markup=False))
+            rows.append(Static(t("safety_plan.no_one"), classes="plan-hint", markup=False))
         await box.mount_all(rows)
 
     @on(Button.Pressed, "#contact-add")
@@ -132,7 +130,7 @@ class SafetyPlanScreen(Screen[None]):
                   for name in ("name", "how", "note")}
         name = fields["name"].value.strip()
         if not name:
-            self.say("A contact needs a name.")
+            self.say(t("safety_plan.needs_name"))
             fields["name"].focus()
             return
         with self.vault.lock:
@@ -141,7 +139,7 @@ class SafetyPlanScreen(Screen[None]):
         for field in fields.values():
             field.value = ""
         fields["name"].focus()
-        self.say(f"Added {name}.")
+        self.say(t("safety_plan.added", name=name))
         await self.show_contacts()
 
     @on(Button.Pressed, ".contact-remove")
@@ -149,5 +147,5 @@ class SafetyPlanScreen(Screen[None]):
         contact_id = int(str(event.button.id).rsplit("-", 1)[1])
         with self.vault.lock:
             self.vault.contacts.delete(contact_id)
-        self.say("Removed.")
+        self.say(t("safety_plan.removed"))
         await self.show_contacts()
