@@ -40,9 +40,11 @@ STYLES = (
     ("onboarding.style_direct", "direct and practical"),
 )
 """Catalogue key of each label, and the value stored: English, for the system prompt."""
-APP_LANGUAGE = ("Language of the app · Idioma · Idioma do app · Langue · Sprache · भाषा · "
-                "언어 · 语言 · Язык")
-"""Asked first, in every language it offers, so a person who reads no English finds it."""
+APP_LANGUAGE = ("Language of the app · Idioma · Idioma do app · Langue · Sprache\n"
+                "Язык · 언어 · 语言 · भाषा")
+"""Asked first, in every language it offers, so a person who reads no English finds it;
+two short lines, so a narrow window cuts none of them off (Devanagari last: terminals
+disagree on its width)."""
 
 
 def language_options() -> list[tuple[str, str]]:
