@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ from companion.models.pin import Pin
 from companion.vault import Vault
 from tests.conftest import PASSPHRASE, run_cli
 from tests.engine_server import EngineServer, free_port
+from tests.test_templates import walk_every_mode
 from tests.tiny_model import write_tiny_gguf
 
 SETTINGS = Settings(seed=7, sampling=SamplingParams(max_tokens=8), listen_max_tokens=8)
@@ -65,29 +65,8 @@ def vault(tmp_path: Path):
 def test_every_mode_answers_through_the_server(server: EngineServer, vault: Vault) -> None:
     engine = RemoteEngine.connect(server.url)
     assert engine.model.name == "tiny" and engine.model.engine_url == server.url
-    vault.memories.add("fact", "My dog Rex is old and sleeps a lot.")
-    vault.commitments.add("call Ana", (date.today() - timedelta(days=1)).isoformat())
     session = Session(vault, SETTINGS, engine)
-    check_in = session.check_in()
-    assert check_in is not None and check_in.message.provenance is not None
-    replies = [session.turn("It went fine, I called her."),
-               session.turn("Rex my dog was sick today and I am worried about Rex.")]
-    assert replies[-1].recalled
-    replies.append(session.turn("honestly I want to kill myself tonight"))
-    assert replies[-1].crisis.fired
-    session.set_mode("coach")  # a JSON-schema reply, held by the server's grammar
-    replies.append(session.turn("I want to sleep earlier"))
-    session.set_mode("rehearse", {"role": "My boss Sam", "scene": "I want a raise."})
-    replies.append(session.turn("Sam, can we talk about my pay?"))
-    replies.append(session.end_rehearsal())
-    session.set_mode("room")
-    room = session.turn("Should I move to another city?")
-    assert len(room.parts) >= 2
-    replies.append(room)
-    replies.append(session.start_exercise("grounding"))
-    replies.append(session.turn("a lamp, a cup, a window"))
-    for reply in replies:
-        assert reply.message is not None and reply.model_calls >= 1
+    for reply in walk_every_mode(vault, session):  # coach: held by the server's grammar
         provenance = reply.message.provenance
         assert provenance is not None
         assert provenance.engine_url == server.url and provenance.model_name == "tiny"

@@ -108,35 +108,41 @@ def test_the_probe_agrees_with_the_behaviour_table(
     assert engine.shape.assistants_in_row == (table["assistant_twice"] == "ok")
 
 
+def walk_every_mode(vault: Vault, session: Session) -> list[Any]:
+    """A check-in, recall, a crisis turn, coach, rehearse and its debrief, Room and an
+    exercise, each answered by the model; the replies, for more checks by the caller."""
+    vault.memories.add("fact", "My dog Rex is old and sleeps a lot.")
+    vault.commitments.add("call Ana", (date.today() - timedelta(days=1)).isoformat())
+    check_in = session.check_in()  # the companion opens the conversation
+    assert check_in is not None and check_in.message.provenance is not None
+    replies = [session.turn("It went fine, I called her."),
+               session.turn("Rex my dog was sick today and I am worried about Rex.")]
+    assert replies[-1].recalled, "the memory about Rex is recalled"
+    replies.append(session.turn("honestly I want to kill myself tonight"))
+    assert replies[-1].crisis.fired
+    session.set_mode("coach")  # a JSON-schema reply
+    replies.append(session.turn("I want to sleep earlier"))
+    session.set_mode("rehearse", {"role": "My boss Sam", "scene": "I want a raise."})
+    replies.append(session.turn("Sam, can we talk about my pay?"))
+    replies.append(session.end_rehearsal())
+    session.set_mode("room")
+    room = session.turn("Should I move to another city?")
+    assert len(room.parts) >= 2
+    replies.append(room)
+    replies.append(session.start_exercise("grounding"))
+    replies.append(session.turn("a lamp, a cup, a window"))
+    for reply in replies:
+        assert reply.message is not None and reply.model_calls >= 1
+    return replies
+
+
 def test_every_mode_answers_through_the_template(
         loaded: tuple[dict[str, Any], LlamaEngine], tmp_path: Path) -> None:
     entry, engine = loaded
     recording = Recording(engine)
     vault = Vault.create(tmp_path / "v.db", tmp_path / "v.key", PASSPHRASE)
     try:
-        vault.memories.add("fact", "My dog Rex is old and sleeps a lot.")
-        vault.commitments.add("call Ana", (date.today() - timedelta(days=1)).isoformat())
-        session = Session(vault, SETTINGS, recording)
-        check_in = session.check_in()  # the companion opens the conversation
-        assert check_in is not None and check_in.message.provenance is not None
-        replies = [session.turn("It went fine, I called her."),
-                   session.turn("Rex my dog was sick today and I am worried about Rex.")]
-        assert replies[-1].recalled, "the memory about Rex is recalled"
-        replies.append(session.turn("honestly I want to kill myself tonight"))
-        assert replies[-1].crisis.fired
-        session.set_mode("coach")
-        replies.append(session.turn("I want to sleep earlier"))
-        session.set_mode("rehearse", {"role": "My boss Sam", "scene": "I want a raise."})
-        replies.append(session.turn("Sam, can we talk about my pay?"))
-        replies.append(session.end_rehearsal())
-        session.set_mode("room")
-        room = session.turn("Should I move to another city?")
-        assert len(room.parts) >= 2
-        replies.append(room)
-        replies.append(session.start_exercise("grounding"))
-        replies.append(session.turn("a lamp, a cup, a window"))
-        for reply in replies:
-            assert reply.message is not None and reply.model_calls >= 1
+        walk_every_mode(vault, Session(vault, SETTINGS, recording))
     finally:
         vault.close()
     assert len(recording.rendered) >= 12

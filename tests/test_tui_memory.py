@@ -42,7 +42,8 @@ async def type_text(pilot, text: str) -> None:
         await pilot.pause()
 
 
-def new_app(home: Path, prepare=None, settings: Settings | None = None) -> CompanionApp:
+def new_app(home: Path, prepare=None, settings: Settings | None = None,
+            clock=None) -> CompanionApp:
     where = paths.resolve(home)
     if not where.vault_db.exists():
         where.ensure()
@@ -52,7 +53,7 @@ def new_app(home: Path, prepare=None, settings: Settings | None = None) -> Compa
                 prepare(vault)
         finally:
             vault.close()
-    return CompanionApp(where, settings or Settings(), passphrase=PASSPHRASE)
+    return CompanionApp(where, settings or Settings(), passphrase=PASSPHRASE, clock=clock)
 
 
 async def open_chat(pilot, app: CompanionApp) -> None:

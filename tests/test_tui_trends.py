@@ -10,30 +10,20 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from companion import paths
 from companion.care.boundaries import FakeClock
-from companion.config import Settings
 from companion.ui.app import CompanionApp
 from companion.ui.screens.chat import ChatScreen
 from companion.ui.screens.trends import TrendsScreen
 from companion.vault import Vault
-from tests.conftest import PASSPHRASE
 from tests.test_trends import NOW, backdate, mood, stamp
 from tests.test_tui import wait_for
+from tests.test_tui_memory import new_app
 
 SIZE = (100, 34)
 
 
 def make_app(home: Path, prepare=None) -> CompanionApp:
-    where = paths.resolve(home)
-    where.ensure()
-    vault = Vault.create(where.vault_db, where.vault_key, PASSPHRASE)
-    try:
-        if prepare is not None:
-            prepare(vault)
-    finally:
-        vault.close()
-    return CompanionApp(where, Settings(), passphrase=PASSPHRASE, clock=FakeClock(NOW))
+    return new_app(home, prepare, clock=FakeClock(NOW))
 
 
 async def open_chat(pilot, app: CompanionApp) -> None:

@@ -19,7 +19,6 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -29,6 +28,7 @@ from textual.widgets.option_list import Option
 from companion.care import exercises, modes
 from companion.errors import CompanionError
 from companion.ui.i18n import t
+from companion.ui.widgets.commands import CommandList
 
 DIALOG_CSS = """
 ModePicker, ExercisePicker, RehearseSetup, RoomSetup { align: center middle; }
@@ -225,7 +225,7 @@ class ChatModes:
             None, on_text, on_part), needs_model=False)
 
 
-class ModeCommands(Provider):
+class ModeCommands(CommandList):
     """Palette commands for the modes, on the chat screen."""
 
     def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
@@ -241,14 +241,3 @@ class ModeCommands(Provider):
         found.append(("Take on the proposed steps", "The coach's steps become commitments "
                       "(or answer yes, or the step numbers)", screen.action_accept_steps))
         return found
-
-    async def discover(self) -> Hits:
-        for name, help_text, callback in self._commands():
-            yield DiscoveryHit(name, callback, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, help_text, callback in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)

@@ -20,7 +20,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
@@ -28,6 +27,7 @@ from textual.widgets import Button, Footer, Static
 
 from companion.memory import trend_plots
 from companion.memory.trends import RANGES, TopicTrend, Trends, trends
+from companion.ui.widgets.commands import CommandList
 
 TITLE = "How I've been"
 DEFAULT_DAYS = 30
@@ -143,21 +143,10 @@ class TrendsScreen(Screen[None]):
             f"Topics. {found.topics.reading}")
 
 
-class TrendsCommands(Provider):
+class TrendsCommands(CommandList):
     """The palette's way to the screen, on the chat screen (which has `action_trends`)."""
 
     def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         screen: Any = self.screen
         return [(TITLE, "Your moods, time spent and topics over the last 7, 30 or 90 days "
                  "(Ctrl+R)", screen.action_trends)]
-
-    async def discover(self) -> Hits:
-        for name, help_text, callback in self._commands():
-            yield DiscoveryHit(name, callback, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, help_text, callback in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
