@@ -30,10 +30,11 @@ ALIASES = {"pt": "pt-BR", "pt-br": "pt-BR", "pt_br": "pt-BR", "zh-cn": "zh", "zh
 _current = [SOURCE]
 
 
-def codes() -> list[str]:
-    """The languages there is a catalogue for, English first."""
+@cache
+def codes() -> tuple[str, ...]:
+    """The languages there is a catalogue for, English first (the folder is read once)."""
     found = sorted(p.stem for p in CATALOGUES.glob("*.toml"))
-    return [SOURCE, *[c for c in found if c != SOURCE]]
+    return (SOURCE, *[c for c in found if c != SOURCE])
 
 
 @cache
