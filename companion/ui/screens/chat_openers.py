@@ -50,6 +50,8 @@ class ChatOpeners:
         signal = self.session.second_opinion()  # type: ignore[attr-defined]
         if signal is not None and SECOND_OPINION in signal.matched:  # raised by the model
             def show() -> None:
+                if self.app.vault is None or not self.is_attached:  # locked meanwhile
+                    return
                 self.crisis_now = True
                 show_support(self, panel_for(self.app))
 
