@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from companion import paths
+from companion import i18n, paths
 from companion.config import Settings
-from companion.ui import i18n
 from companion.ui.app import CompanionApp
 from tests.conftest import run_cli
 from tests.test_tui import SIZE, wait_for

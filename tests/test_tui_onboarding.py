@@ -218,7 +218,7 @@ async def test_the_persona_editor_saves_a_valid_persona_and_switches(home: Path)
 
 
 async def test_the_apps_language_is_asked_first_and_kept(home: Path, monkeypatch) -> None:
-    from companion.ui import i18n
+    from companion import i18n
 
     monkeypatch.setenv("COMPANION_UI_LANGUAGE", "")
     monkeypatch.setenv("LANG", "C.UTF-8")

@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from companion import i18n
 from companion.config import Settings
 
 PROFILE_KEY = "profile"
@@ -115,3 +116,11 @@ def choices(settings: Settings, profile: dict[str, Any] | None = None) -> Choice
     return Choices(name=mine.get("name", ""), language=language, country=country,
                    style=" ".join(style.split()), persona=persona or DEFAULT_PERSONA_NAME,
                    from_settings=tuple(decided))
+
+
+def ui_language(settings: Settings, vault: Any) -> str:
+    """After unlock, the app's language: the setting and the environment first, then
+    onboarding's choice of the app's language, else its reply language (`i18n.choose`)."""
+    profile = read_profile(vault)
+    return i18n.choose(settings.ui_language,
+                       profile.get("ui_language") or choices(settings, profile).language)

@@ -21,8 +21,8 @@ def add_parsers(sub: Any) -> None:
 def cmd_languages(args: argparse.Namespace) -> int:
     from rich.cells import cell_len
 
+    from companion import i18n
     from companion.cli.steps import settings_for
-    from companion.ui import i18n
 
     _where, settings = settings_for(args)
     chosen = i18n.choose(settings.ui_language, settings.language)

@@ -18,9 +18,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from companion import i18n
 from companion.errors import CompanionError, EngineChanged, ModelError, PinMismatch
 from companion.logs import log_unexpected
-from companion.ui import i18n
 from companion.ui.background import MemoryWork
 from companion.ui.boundary_watch import BoundaryWatch
 from companion.ui.keys import apply_keys
@@ -136,10 +136,11 @@ class CompanionApp(App[None]):
         if vault is None:
             return
         self.vault = vault
+        from companion.care.profile import ui_language
         from companion.ui.screens.persona_editor import report_problems
 
         report_problems(self, vault)
-        i18n.use(i18n.for_profile(self.settings, vault))  # onboarding's reply language
+        i18n.use(ui_language(self.settings, vault))  # onboarding's reply language
         self.session = Session(vault, self.settings)
         self.boundary_watch.start(vault)
         await self.push_screen(ChatScreen(self.session))

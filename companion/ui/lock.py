@@ -30,7 +30,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.worker import WorkerError
 
-from companion.ui.i18n import t
+from companion.i18n import t
 
 if TYPE_CHECKING:
     from companion.config import Settings

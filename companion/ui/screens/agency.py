@@ -19,7 +19,7 @@ from textual.widgets import Input
 from companion.care.boundaries import Decision
 from companion.conversation import agency
 from companion.errors import CompanionError
-from companion.ui.i18n import t
+from companion.i18n import t
 from companion.ui.widgets.message import MessageView
 
 CONTINUE_HINT = " Ctrl+G continues anyway."

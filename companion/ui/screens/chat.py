@@ -29,8 +29,9 @@ from textual.widgets import Footer, Input, Markdown, Static
 from companion.care import modes
 from companion.conversation.session import Reply, Session
 from companion.errors import CompanionError
+from companion.i18n import t
 from companion.logs import log_unexpected
-from companion.ui.i18n import t
+from companion.ui.binding_words import Worded
 from companion.ui.screens.agency import ChatAgency
 from companion.ui.screens.chat_openers import ChatOpeners
 from companion.ui.screens.modes import ChatModes, ModeCommands
@@ -46,7 +47,7 @@ Answer = Callable[..., Reply]
 """`Session.reply` or another way to answer: (on_text, cancel, on_part) -> Reply."""
 
 
-class ChatScreen(ChatAgency, ChatModes, ChatOpeners, Screen[None]):
+class ChatScreen(Worded, ChatAgency, ChatModes, ChatOpeners, Screen[None]):
     COMMANDS = {ModeCommands, TrendsCommands}
     BINDINGS = [
         Binding("escape", "stop", "Stop reply", id="stop"),

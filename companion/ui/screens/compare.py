@@ -19,13 +19,14 @@ from textual.widgets import Button, Footer, Label, LoadingIndicator, Static
 
 from companion.errors import CompanionError
 from companion.logs import log_unexpected
+from companion.ui.binding_words import Worded
 from companion.ui.widgets.jobs import from_thread
 
 if TYPE_CHECKING:
     from companion.models.compare import Comparison
 
 
-class CompareScreen(Screen[bool]):
+class CompareScreen(Worded, Screen[bool]):
     """Dismisses with True for "Use this model", False for "Keep the current one"."""
 
     BINDINGS = [

@@ -21,8 +21,9 @@ from textual.widgets import Button, Checkbox, Footer, Input, Static, TextArea
 
 from companion.domain import JournalEntry
 from companion.errors import CompanionError
+from companion.i18n import t
 from companion.memory import entries
-from companion.ui.i18n import t
+from companion.ui.binding_words import Worded
 
 DRAFT_KEY = "journal_draft"
 DRAFT_SAVE_DELAY = 0.8
@@ -43,7 +44,7 @@ def entry_text(entry: JournalEntry) -> str:
     return f"{local_time(entry.created_at)}{private}\n{entry.content}"
 
 
-class JournalScreen(Screen[None]):
+class JournalScreen(Worded, Screen[None]):
     """A writing area, past entries newest first, and a search over them."""
 
     BINDINGS = [

@@ -13,7 +13,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from companion.ui.i18n import t
+from companion.i18n import t
+from companion.ui.binding_words import Worded
 
 
 def what_it_is(engine_url: str = "") -> str:
@@ -45,7 +46,7 @@ def where_and_how(paths: Any) -> str:
     )
 
 
-class LimitsScreen(Screen[None]):
+class LimitsScreen(Worded, Screen[None]):
     """A page to read; Esc or F1 goes back to where the person was."""
 
     BINDINGS = [

@@ -14,10 +14,11 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from companion.ui.i18n import t
+from companion.i18n import t
+from companion.ui.binding_words import Worded
 
 
-class LockingScreen(Screen[None]):
+class LockingScreen(Worded, Screen[None]):
     """An opaque cover with no words of the person's; nothing here reads the vault."""
 
     BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", id="quit")]

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Input, Select, Static, TabbedCont
 from companion.domain import MEMORY_KINDS
 from companion.errors import CompanionError
 from companion.memory import entries
+from companion.ui.binding_words import Worded
 from companion.ui.screens.commitments import (
     CommitmentPane,
     accept_edited_commitment,
@@ -223,7 +224,7 @@ class ReviewPane(TablePane):
         self.apply(lambda: f"Discarded: {discard(vault, ident).content}")
 
 
-class MemoriesScreen(Screen[None]):
+class MemoriesScreen(Worded, Screen[None]):
     """Memories, proposals to review, commitments and moods, one tab each."""
 
     BINDINGS = [

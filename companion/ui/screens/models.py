@@ -23,6 +23,7 @@ from companion.errors import ModelError
 from companion.models.catalog import Catalog, Row
 from companion.models.progress import human_bytes
 from companion.models.speed import COMFORTABLE_TOKENS_PER_S, rough
+from companion.ui.binding_words import Worded
 from companion.ui.widgets.jobs import Confirm, JobProgress, ModelJobs, download_reporter
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def cells(row: Row, pin: Pin | None) -> tuple[str, ...]:
             shown + more, row.licence)
 
 
-class ModelsScreen(ModelJobs, Screen[None]):
+class ModelsScreen(Worded, ModelJobs, Screen[None]):
     """The catalog as a table; actions apply to the selected row."""
 
     BINDINGS = [

@@ -27,7 +27,8 @@ from textual.widgets.option_list import Option
 
 from companion.care import exercises, modes
 from companion.errors import CompanionError
-from companion.ui.i18n import t
+from companion.i18n import t
+from companion.ui.binding_words import Worded
 from companion.ui.widgets.commands import CommandList
 
 DIALOG_CSS = """
@@ -41,7 +42,7 @@ ModePicker .dialog, ExercisePicker .dialog, RehearseSetup .dialog, RoomSetup .di
 """
 
 
-class _Choice(ModalScreen[str | None]):
+class _Choice(Worded, ModalScreen[str | None]):
     """A list to choose one item from; Enter chooses, Esc closes."""
 
     DEFAULT_CSS = DIALOG_CSS
@@ -81,7 +82,7 @@ class ExercisePicker(_Choice):
                           for e in exercises.builtin().values()])
 
 
-class RehearseSetup(ModalScreen[dict[str, Any] | None]):
+class RehearseSetup(Worded, ModalScreen[dict[str, Any] | None]):
     """Who the companion plays, and the situation, in the person's own words."""
 
     DEFAULT_CSS = DIALOG_CSS
@@ -116,7 +117,7 @@ class RehearseSetup(ModalScreen[dict[str, Any] | None]):
         self.dismiss(None)
 
 
-class RoomSetup(ModalScreen[dict[str, Any] | None]):
+class RoomSetup(Worded, ModalScreen[dict[str, Any] | None]):
     """The room's voices by name: the usual three, or the person's own."""
 
     DEFAULT_CSS = DIALOG_CSS

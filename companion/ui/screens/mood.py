@@ -18,8 +18,9 @@ from textual.widgets import Button, DataTable, Input, Static
 
 from companion.domain import Mood
 from companion.errors import CompanionError
+from companion.i18n import t
 from companion.memory import entries
-from companion.ui.i18n import t
+from companion.ui.binding_words import Worded
 from companion.ui.screens.journal import local_time
 from companion.ui.widgets.table_pane import TablePane, buttons
 
@@ -35,7 +36,7 @@ def mood_label(score: int) -> str:
     return f"{score} · {score_word(score)}"
 
 
-class MoodScreen(ModalScreen[Mood | None]):
+class MoodScreen(Worded, ModalScreen[Mood | None]):
     """Dismisses with the stored Mood, or None when the person skipped it."""
 
     BINDINGS = [

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
+from companion import i18n
 from companion.care import personas
 from companion.care.persona import LANGUAGES
 from companion.care.profile import (
@@ -29,8 +30,8 @@ from companion.care.profile import (
     save_profile,
 )
 from companion.config import Settings
-from companion.ui import i18n
-from companion.ui.i18n import t
+from companion.i18n import t
+from companion.ui.binding_words import Worded
 from companion.ui.screens.limits import what_it_is
 
 STYLES = (
@@ -60,7 +61,7 @@ def _select_value(select: Select[str]) -> str:
     return "" if select.is_blank() else str(select.value)
 
 
-class OnboardingScreen(Screen[dict[str, str] | None]):
+class OnboardingScreen(Worded, Screen[dict[str, str] | None]):
     """Dismisses with the saved profile, or None when skipped or closed."""
 
     BINDINGS = [

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from companion.errors import CompanionError
 from companion.logs import log_unexpected
+from companion.ui.binding_words import Worded
 
 HINT = ("Only the key that opens your vault is wrapped again; your data is not rewritten. "
         "Backups made before keep the old passphrase.")
@@ -28,7 +29,7 @@ DONE = ("Your passphrase was changed; only the new one opens the vault now. Back
 FIELDS = ("#passphrase-old", "#passphrase-new", "#passphrase-repeat")
 
 
-class PassphraseScreen(ModalScreen[bool]):
+class PassphraseScreen(Worded, ModalScreen[bool]):
     """Dismisses with True once the new passphrase is in place and opened the vault."""
 
     DEFAULT_CSS = """

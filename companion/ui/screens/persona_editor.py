@@ -26,6 +26,7 @@ from companion.care import personas
 from companion.care.persona import resolve_persona
 from companion.care.profile import choices, read_profile, save_profile
 from companion.errors import CompanionError
+from companion.ui.binding_words import Worded
 
 INTRO = ("Pick a persona to see it. Save keeps an edited copy as your own file; "
          "Use makes it the one that speaks. Persona files are plain text in your config "
@@ -41,7 +42,7 @@ def report_problems(app: Any, vault: Any) -> None:
         app.notify(problem, severity="warning", timeout=12, markup=False)
 
 
-class PersonaScreen(Screen[None]):
+class PersonaScreen(Worded, Screen[None]):
     BINDINGS = [
         Binding("escape", "close", "Close", id="close_persona"),
         Binding("ctrl+s", "save", "Save as mine", id="save_persona", priority=True),

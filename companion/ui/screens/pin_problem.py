@@ -20,7 +20,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from companion.ui.i18n import t
+from companion.i18n import t
+from companion.ui.binding_words import Worded
 from companion.ui.widgets.jobs import JobProgress, ModelJobs, download_reporter
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from companion.models.registry import RegistryEntry
 
 
-class PinProblemScreen(ModelJobs, ModalScreen[None]):
+class PinProblemScreen(Worded, ModelJobs, ModalScreen[None]):
     """Shown instead of loading a model when `pinning.load` raises PinMismatch."""
 
     BINDINGS = [Binding("escape", "keep", "Keep writing", id="pin_keep")]

@@ -9,8 +9,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
+from companion.ui.binding_words import Worded
 
-class ProblemScreen(Screen[None]):
+
+class ProblemScreen(Worded, Screen[None]):
     """A problem that stops the app from going on, said plainly, with the way out."""
 
     BINDINGS = [Binding("ctrl+q,escape,enter", "app.quit", "Quit", id="quit")]

@@ -19,13 +19,14 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static, TextArea
 
 from companion.care.support import SECTION_TITLES
-from companion.ui.i18n import t
+from companion.i18n import t
+from companion.ui.binding_words import Worded
 from companion.vault.care import SAFETY_PLAN_SECTIONS, Contact
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class SafetyPlanScreen(Screen[None]):
+class SafetyPlanScreen(Worded, Screen[None]):
     BINDINGS = [
         Binding("escape", "close", "Close", id="close_safety_plan"),
         Binding("ctrl+s", "save", "Save", id="save_safety_plan", priority=True),

@@ -27,6 +27,7 @@ from textual.widgets import Button, Footer, Static
 
 from companion.memory import trend_plots
 from companion.memory.trends import RANGES, TopicTrend, Trends, trends
+from companion.ui.binding_words import Worded
 from companion.ui.widgets.commands import CommandList
 
 TITLE = "How I've been"
@@ -62,7 +63,7 @@ def _plot(plot_id: str) -> Widget:
     return PlotextPlot(id=plot_id, classes="trends-plot")
 
 
-class TrendsScreen(Screen[None]):
+class TrendsScreen(Worded, Screen[None]):
     """Built from the vault with no arguments, so unlocking can open it again."""
 
     DEFAULT_CSS = """

@@ -16,7 +16,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from companion.errors import CompanionError, WrongPassphrase
-from companion.ui.i18n import t
+from companion.i18n import t
+from companion.ui.binding_words import Worded
 
 if TYPE_CHECKING:
     from companion.paths import Paths
@@ -30,7 +31,7 @@ def intro(engine: str = "") -> str:
 
 
 
-class UnlockScreen(Screen["Vault"]):
+class UnlockScreen(Worded, Screen["Vault"]):
     """Asks for a passphrase (twice when creating) and dismisses with the open vault."""
 
     BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", id="quit")]

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from companion.care.boundaries import HISTORY_DAYS, Boundaries, duration
+from companion.ui.binding_words import Worded
 
 if TYPE_CHECKING:
     from companion.config import Settings
@@ -67,7 +68,7 @@ def settings_text(settings: Settings, config_file: object) -> Text:
     return Text("\n".join(lines))
 
 
-class UsageScreen(Screen[None]):
+class UsageScreen(Worded, Screen[None]):
     BINDINGS = [Binding("escape,ctrl+t", "app.pop_screen", "Close", id="usage_close")]
 
     def compose(self) -> ComposeResult:

@@ -23,6 +23,7 @@ from textual.widgets import Button, Label, ProgressBar, Static
 from companion.errors import CompanionError
 from companion.logs import log_unexpected
 from companion.models.progress import Progress, RateMeter, render
+from companion.ui.binding_words import Worded
 
 JOB_LOCK = threading.Lock()
 """Held while any model job runs, across screens: every job rewrites the same manifest."""
@@ -153,7 +154,7 @@ class ModelJobs:
         self.job_done()
 
 
-class Confirm(ModalScreen[bool]):
+class Confirm(Worded, ModalScreen[bool]):
     """One explicit yes before something that cannot be undone; Esc means no."""
 
     BINDINGS = [Binding("escape", "no", "Keep it", id="confirm_no")]

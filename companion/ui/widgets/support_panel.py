@@ -24,7 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from companion.care import support
-from companion.ui.i18n import t
+from companion.i18n import t
 
 PANEL_ID = "support-panel"
 ROOMY = 130
