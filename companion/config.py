@@ -16,6 +16,7 @@ from typing import Any
 
 from companion.domain import SamplingParams
 from companion.errors import UsageError
+from companion.i18n import t
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -132,7 +133,6 @@ class SettingsProblem(UsageError):
 
 
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$")
-_KINDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text in quotes"}
 
 
 def _line_of(text: str, key: str, table: str = "") -> int:
@@ -149,7 +149,7 @@ def _line_of(text: str, key: str, table: str = "") -> int:
 
 def _where(path: Path, text: str, key: str, table: str = "") -> str:
     line = _line_of(text, key, table)
-    return f"{path}, line {line}" if line else str(path)
+    return t("config_errors.where", path=path, line=line) if line else str(path)
 
 
 _TYPES = {"bool": bool, "int": int, "float": float, "str": str}
@@ -164,7 +164,7 @@ def _checked(value: Any, annotation: str) -> Any:
         return float(value)
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
         return value
-    raise ValueError(_KINDS[kind])
+    raise ValueError(t(f"config_errors.kind_{kind.__name__}"))  # true or false, a number…
 
 
 def _values(raw: dict[str, Any], defaults: Any, path: Path, text: str, table: str,
@@ -174,14 +174,15 @@ def _values(raw: dict[str, Any], defaults: Any, path: Path, text: str, table: st
     for key, value in raw.items():
         if key not in known or key in ("sampling", "keys"):
             name = f"[{table}] {key}" if table else key
-            warnings.append(f"{_where(path, text, key, table)}: unknown setting {name!r} is "
-                            "ignored; the rest of the file is used")
+            warnings.append(t("config_errors.unknown_setting",
+                              where=_where(path, text, key, table), name=repr(name)))
             continue
         try:
             out[key] = _checked(value, str(known[key].type))
         except ValueError as exc:
-            raise SettingsProblem(f"{_where(path, text, key, table)}: {key} must be {exc}, "
-                                  f"not {value!r}; fix it or remove the line.") from None
+            raise SettingsProblem(t("config_errors.wrong_type",
+                                    where=_where(path, text, key, table), name=key, kind=exc,
+                                    value=repr(value))) from None
     return out
 
 
@@ -193,21 +194,20 @@ def load_with_warnings(path: Path) -> tuple[Settings, list[str]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsProblem(f"{path} could not be read ({exc}); fix or remove it.") from None
+        raise SettingsProblem(t("config_errors.unreadable", path=path, detail=exc)) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         found = _TOML_AT.search(message)
-        where = f"{path}, line {found.group(1)}" if found else str(path)
-        raise SettingsProblem(f"{where}: this is not valid TOML "
-                              f"({_TOML_AT.sub('', message)}); fix it or remove the line."
-                              ) from None
+        where = t("config_errors.where", path=path, line=found.group(1)) if found else str(path)
+        raise SettingsProblem(t("config_errors.not_toml", where=where,
+                                detail=_TOML_AT.sub("", message))) from None
     warnings: list[str] = []
     sampling_raw = raw.pop("sampling", {})
     if not isinstance(sampling_raw, dict):
-        raise SettingsProblem(f"{_where(path, text, 'sampling')}: sampling must be a "
-                              "[sampling] table; fix it or remove the line.")
+        raise SettingsProblem(t("config_errors.sampling_not_table",
+                                where=_where(path, text, "sampling")))
     sampling = replace(SamplingParams(), **_values(sampling_raw, SamplingParams(), path, text,
                                                    "sampling", warnings))
     keys = _keys(raw.pop("keys", {}), path, text)
@@ -218,13 +218,11 @@ def load_with_warnings(path: Path) -> tuple[Settings, list[str]]:
 def _keys(raw: Any, path: Path, text: str) -> dict[str, str]:
     """The `[keys]` table: every value a key string such as "f10" or "ctrl+k"."""
     if not isinstance(raw, dict):
-        raise SettingsProblem(f"{_where(path, text, 'keys')}: keys must be a [keys] table; "
-                              "fix it or remove the line.")
+        raise SettingsProblem(t("config_errors.keys_not_table", where=_where(path, text, "keys")))
     for name, value in raw.items():
         if not isinstance(value, str) or not value.strip():
-            raise SettingsProblem(f"{_where(path, text, name, 'keys')}: {name} must be a key "
-                                  f"in quotes such as \"f10\" or \"ctrl+k\", not {value!r}; "
-                                  "fix it or remove the line.")
+            raise SettingsProblem(t("config_errors.bad_key", where=_where(path, text, name, "keys"),
+                                    name=name, value=repr(value)))
     return {str(k): str(v).strip() for k, v in raw.items()}
 
 

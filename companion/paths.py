@@ -53,19 +53,18 @@ class Paths:
         before anything else happens, rather than failing later mid-command.
         """
         from companion.errors import UsageError
+        from companion.i18n import t
 
         for folder in (self.config, self.data, self.models, self.cache, self.log):
             try:
                 folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             except (FileExistsError, NotADirectoryError):
-                raise UsageError(f"{_first_file(folder)} is a file, not a folder; choose "
-                                 "another folder with --home (or COMPANION_HOME).") from None
+                raise UsageError(t("config_errors.home_is_file",
+                                   path=_first_file(folder))) from None
             except OSError:
-                raise UsageError(f"companion cannot create {folder}; choose a folder you can "
-                                 "write to with --home (or COMPANION_HOME).") from None
+                raise UsageError(t("config_errors.home_not_created", folder=folder)) from None
             if not os.access(folder, os.W_OK | os.X_OK):
-                raise UsageError(f"companion cannot write in {folder}; choose a folder you "
-                                 "can write to with --home (or COMPANION_HOME).")
+                raise UsageError(t("config_errors.home_not_writable", folder=folder))
 
 
 def resolve(home: str | os.PathLike[str] | None = None) -> Paths:

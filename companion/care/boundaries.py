@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from companion.config import Settings
+from companion.i18n import t
 
 if TYPE_CHECKING:
     from companion.vault import Vault
@@ -83,8 +84,7 @@ def parse_quiet_hours(spec: str) -> tuple[time, time] | None:
         first, second = (part.strip() for part in spec.split("-"))
         start, end = time.fromisoformat(first), time.fromisoformat(second)
     except ValueError:
-        raise ValueError(f"quiet_hours should look like \"23:00-06:00\", not {spec!r}; "
-                         "quiet hours are off until it does") from None
+        raise ValueError(t("care_errors.quiet_hours", spec=repr(spec))) from None
     return None if start == end else (start, end)
 
 
@@ -96,14 +96,15 @@ def in_window(moment: time, window: tuple[time, time]) -> bool:
 
 
 def duration(seconds: float) -> str:
-    """45 minutes, 1 hour, 1 hour 30 minutes: how a person says it."""
+    """45 minutes, 1 hour, 1 hour 30 minutes: how a person says it, in their language
+    (a language whose plurals need more than one and other words them without one)."""
     minutes = round(seconds / 60)
     hours, rest = divmod(minutes, 60)
     parts = []
     if hours:
-        parts.append(f"{hours} hour" + ("s" if hours != 1 else ""))
+        parts.append(t("care.hour" if hours == 1 else "care.hours", n=hours))
     if rest or not hours:
-        parts.append(f"{rest} minute" + ("s" if rest != 1 else ""))
+        parts.append(t("care.minute" if rest == 1 else "care.minutes", n=rest))
     return " ".join(parts)
 
 
@@ -228,9 +229,7 @@ class Boundaries:
             self._save_limit_state(state)
 
     def hold_sentence(self, until: datetime) -> str:
-        return (f"You are past the daily time you set, so the reply waits until "
-                f"{until:%H:%M} — a pause, a glass of water, or a message to someone you "
-                "trust might be good now. Your message is saved.")
+        return t("care.hold", until=f"{until:%H:%M}")
 
     def _limit_state(self) -> dict[str, object]:
         with self.vault.lock:
@@ -259,12 +258,10 @@ class Boundaries:
         until = now + timedelta(minutes=cooldown)
         self._save_limit_state({"day": today, "until": until.isoformat(),
                                 "released": cooldown == 0})
-        text = (f"You've spent {duration(spent)} here today, the limit you set for "
-                "yourself. Maybe a pause — a walk, some water, or a message to someone you "
-                "trust?")
+        text = t("care.limit", spent=duration(spent))
         if cooldown:
-            text += (f" New replies wait {duration(cooldown * 60)} (until {until:%H:%M}); "
-                     "anything you write is still saved.")
+            text += " " + t("care.cooldown", wait=duration(cooldown * 60),
+                            until=f"{until:%H:%M}")
         return text
 
     def _nudge_notice(self) -> str | None:
@@ -275,8 +272,7 @@ class Boundaries:
         if reached <= self._nudged:
             return None
         self._nudged = reached  # once per threshold, however many turns pass
-        return (f"We've talked for {duration(reached * step)} — a break, or a message to "
-                "someone you trust?")
+        return t("care.nudge", spent=duration(reached * step))
 
     def _quiet_notice(self, now: datetime) -> str | None:
         if self.quiet is None or not in_window(now.time(), self.quiet):
@@ -286,6 +282,5 @@ class Boundaries:
         if self._quiet_noticed == night:
             return None
         self._quiet_noticed = night
-        return (f"It's {now:%H:%M}, inside the quiet hours you set "
-                f"({start:%H:%M}-{self.quiet[1]:%H:%M}). Rest may help more than talking "
-                "now; everything here will keep until tomorrow.")
+        return t("care.quiet", now=f"{now:%H:%M}", start=f"{start:%H:%M}",
+                 end=f"{self.quiet[1]:%H:%M}")

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from companion.i18n import t
+
 MAX_STEPS = 4
 MAX_DAYS = 30
 JSON_TOKENS = 1200
@@ -42,10 +44,11 @@ SCHEMA: dict[str, object] = {
 YES = frozenset({
     "yes", "y", "yeah", "yep", "yup", "ok", "okay", "sure", "agreed", "deal", "all",
     "all of them", "sounds good", "lets do it", "let's do it", "do it", "i will", "i'll do it",
-    "yes please", "take them", "si", "sí", "oui", "ja", "sim", "да", "네", "好",
+    "yes please", "take them", "si", "sí", "oui", "ja", "sim", "да", "네", "好", "हाँ", "हां",
 })
 NO = frozenset({"no", "n", "nope", "none", "not now", "no thanks", "none of them", "nein",
-                "non", "não", "нет", "아니요", "不"})
+                "non", "não", "нет", "아니요", "不", "नहीं"})
+"""The words the translated question (care.coach_ask) asks for, in every catalogue."""
 _FILLER = re.compile(r"\b(and|steps?|numbers?|only|just)\b|[,.;:!&+]")
 
 
@@ -77,14 +80,15 @@ def parse(data: Mapping[str, Any]) -> tuple[str, list[Step]]:
 
 
 def render(reply: str, steps: Sequence[Step]) -> str:
-    """What the person reads (and the model sees again in later turns)."""
+    """What the person reads, in their language (the model sees it again in later turns,
+    next to its own reply in that language)."""
     lines = [reply] if reply else []
     if steps:
         lines.append("")
-        lines += [f"{n}. {s.text} (within {s.days} day{'s' if s.days != 1 else ''})"
+        lines += [f"{n}. {s.text} "
+                  + t("care.within_day" if s.days == 1 else "care.within_days", days=s.days)
                   for n, s in enumerate(steps, 1)]
-        lines += ["", "Say yes to take them all on, the numbers of the ones you want, "
-                      "or no."]
+        lines += ["", t("care.coach_ask")]
     return "\n".join(lines)
 
 
@@ -125,8 +129,7 @@ def due(step: Step, today: date | None = None) -> str:
 def confirmation(taken: Sequence[tuple[Step, str]]) -> str:
     """The code's own words after an answer; no model needed."""
     if not taken:
-        return ("That's fine: none of them is on your list. Tell me more, or we can break "
-                "it down another way.")
-    lines = ["Taken on. I'll ask how it went when each falls due:"]
-    lines += [f"- {step.text} (by {when})" for step, when in taken]
+        return t("care.coach_none")
+    lines = [t("care.coach_taken")]
+    lines += ["- " + t("care.coach_by", step=step.text, when=when) for step, when in taken]
     return "\n".join(lines)

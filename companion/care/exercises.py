@@ -6,19 +6,26 @@ order; the model only rewords a step's prompt for the person. Progress (the step
 the answers so far) is saved after every answer, so an exercise resumes at its step
 after a restart. A step with `commit_days` turns the answer into an open commitment
 due that many days later, so the check-ins follow it up.
+
+The person reads an exercise in their language: each file's texts are translated in the
+catalogues (`[exercise_<id>]` in i18n/<code>/exercises.toml, keyed by field and step
+number, so ids, minutes and commit_days stay in one place), with this English file as
+the fallback. The model is always given the English step, and rewords it.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from companion import i18n
 from companion.domain import Commitment
 from companion.errors import UsageError
+from companion.i18n import t
 from companion.vault import Vault
 from companion.vault.care import Progress
 
@@ -48,10 +55,39 @@ class Exercise:
     closing: str
     steps: tuple[Step, ...]
 
+    def shown(self) -> Exercise:
+        """This exercise in the person's language: the catalogue's `[exercise_<id>]` table
+        (title, summary, closing, step1_title, step1_prompt, …), and the English file for
+        any text it lacks. The model is given the English (`step_cue`) and rewords it."""
+        words = i18n.catalogue(i18n.current())
+
+        def say(key: str, english: str) -> str:
+            return words.get(f"exercise_{self.id}.{key}") or english
+
+        steps = tuple(replace(s, title=say(f"step{n}_title", s.title),
+                              prompt=say(f"step{n}_prompt", s.prompt))
+                      for n, s in enumerate(self.steps, 1))
+        return replace(self, title=say("title", self.title), summary=say("summary", self.summary),
+                       closing=say("closing", self.closing), steps=steps)
+
     def header(self, index: int) -> str:
         """The code's own words above each step, so its meaning shows whatever the model
         makes of the wording."""
-        return f"{self.title} · step {index + 1} of {len(self.steps)}: {self.steps[index].title}"
+        shown = self.shown()
+        return t("exercises.header", title=shown.title, step=index + 1, steps=len(self.steps),
+                 name=shown.steps[index].title)
+
+    def intro(self) -> str:
+        """Said once, above the first step."""
+        shown = self.shown()
+        return t("exercises.intro", title=shown.title, summary=shown.summary,
+                 minutes=self.minutes)
+
+    def choice(self) -> str:
+        """How the exercise reads in a list to choose from."""
+        shown = self.shown()
+        return t("exercises.choice", title=shown.title, minutes=self.minutes,
+                 summary=shown.summary)
 
 
 @dataclass(frozen=True)
@@ -71,9 +107,11 @@ class Status:
 
     @property
     def label(self) -> str:
+        title = self.exercise.shown().title
         if self.finished:
-            return f"{self.exercise.title} (finished)"
-        return f"{self.exercise.title} · step {self.step + 1} of {len(self.exercise.steps)}"
+            return t("exercises.finished", title=title)
+        return t("exercises.at_step", title=title, step=self.step + 1,
+                 steps=len(self.exercise.steps))
 
 
 def _text(raw: dict[str, Any], key: str, source: str) -> str:
@@ -122,8 +160,8 @@ def builtin() -> dict[str, Exercise]:
 def get(exercise_id: str) -> Exercise:
     found = builtin().get(exercise_id.strip())
     if found is None:
-        raise UsageError(f"There is no exercise {exercise_id!r}; choose one of: "
-                         f"{', '.join(builtin())}.")
+        raise UsageError(t("care_errors.no_exercise", exercise_id=repr(exercise_id),
+                           choices=", ".join(builtin())))
     return found
 
 
@@ -165,6 +203,11 @@ def record_answer(vault: Vault, current: Status, text: str, *, source_message_id
         progress = vault.exercises.get(current.progress.id)
     assert progress is not None
     return Status(current.exercise, progress), commitment
+
+
+def plans_noted(plans: list[str]) -> str:
+    """Added to the closing when the exercise turned an answer into a plan."""
+    return t("exercises.plans_noted", plans="; ".join(f"“{plan}”" for plan in plans))
 
 
 def step_cue(exercise: Exercise, index: int) -> str:

@@ -17,6 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from companion.i18n import t
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised only on 3.10
@@ -138,8 +140,7 @@ def read_directory(text: str, name: str, origin: str, today: date | None = None)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return Directory(problems=(f"{name} could not be read ({exc}); its lines are "
-                                   "not shown.",))
+        return Directory(problems=(t("care.lines_unreadable", name=name, problem=exc),))
     lines: list[CrisisLine] = []
     emergency: dict[str, Emergency] = {}
     problems: list[str] = []
@@ -147,7 +148,7 @@ def read_directory(text: str, name: str, origin: str, today: date | None = None)
         try:
             lines.append(parse_line(entry, f"{name}, line {number}", origin, today))
         except LinesProblem as exc:
-            problems.append(f"{exc}; it is not shown.")
+            problems.append(t("care.line_skipped", problem=exc))
     for number, entry in enumerate(raw.get("emergency", []), start=1):
         try:
             emergency.update((e.country, e) for e in _emergency(entry, f"{name}, "
@@ -176,7 +177,7 @@ def directory(user_file: Path | None = None) -> Directory:
         text = user_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return Directory(built.lines, built.emergency,
-                         (f"{user_file} could not be read ({exc}).",))
+                         (t("care.file_unreadable", name=user_file, problem=exc),))
     mine = read_directory(text, str(user_file), "your file")
     return Directory(mine.lines + built.lines, {**built.emergency, **mine.emergency},
                      mine.problems)

@@ -22,9 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from companion.errors import UsageError
+from companion.i18n import t
 
 MODES: tuple[str, ...] = ("listen", "journal", "coach", "rehearse", "room", "exercise")
 
+# The English names and descriptions; `label` and `description` give them in the
+# person's language (care.mode_<name>, care.about_<name>).
 LABELS = {"listen": "Listen", "journal": "Journal", "coach": "Coach", "rehearse": "Rehearse",
           "room": "Room", "exercise": "Exercise"}
 
@@ -59,7 +62,17 @@ class ModeState:
 
     @property
     def label(self) -> str:
-        return LABELS.get(self.name, self.name)
+        return label(self.name)
+
+
+def label(name: str) -> str:
+    """A mode's name as the person reads it, in their language."""
+    return t(f"care.mode_{name}") if name in LABELS else name
+
+
+def description(name: str) -> str:
+    """What a mode does, in a few words, in the person's language."""
+    return t(f"care.about_{name}") if name in DESCRIPTIONS else ""
 
 
 @dataclass(frozen=True)
@@ -84,7 +97,7 @@ def check(name: str) -> str:
     """The mode's canonical name, or a usage error that lists the modes."""
     canonical = name.strip().casefold()
     if canonical not in MODES:
-        raise UsageError(f"There is no mode {name!r}; choose one of: {', '.join(MODES)}.")
+        raise UsageError(t("care_errors.no_mode", name=repr(name), choices=", ".join(MODES)))
     return canonical
 
 
@@ -112,9 +125,9 @@ def room_state(names: Sequence[str]) -> dict[str, Any]:
     themselves. Two to four voices, each named once."""
     cleaned = [_clean(n, NAME_LIMIT) for n in names if _clean(n, NAME_LIMIT)]
     if not 2 <= len(cleaned) <= 4:
-        raise UsageError("A room has two to four voices, separated by commas.")
+        raise UsageError(t("care_errors.room_size"))
     if len({n.casefold() for n in cleaned}) != len(cleaned):
-        raise UsageError("Each voice in the room needs its own name.")
+        raise UsageError(t("care_errors.room_names"))
     voices = []
     for n, name in enumerate(cleaned):
         view = _KNOWN_VIEWS.get(name.casefold().removeprefix("the "),
@@ -156,10 +169,14 @@ def room_cue(voice: Voice) -> str:
 # Rehearse -----------------------------------------------------------------------------
 
 
+OTHER = "The other person"
+"""The role when a setup names no one; stored and given to the model in English."""
+
+
 def rehearse_state(role: str, scene: str) -> dict[str, Any]:
     role, scene = _clean(role, NAME_LIMIT), str(scene).strip()[:SCENE_LIMIT]
     if not role:
-        raise UsageError("Name the person to rehearse with, such as --role \"My boss\".")
+        raise UsageError(t("care_errors.rehearse_role"))
     return {"role": role, "scene": scene}
 
 
@@ -169,7 +186,7 @@ def parse_rehearsal(text: str) -> dict[str, Any]:
     head, colon, rest = text.partition(":")
     if colon and 0 < len(head.strip()) <= NAME_LIMIT:
         return rehearse_state(head, rest)
-    return rehearse_state("The other person", text)
+    return rehearse_state(OTHER, text)
 
 
 def debrief_cue(role: str) -> str:
@@ -229,15 +246,16 @@ def instructions(mode: ModeState) -> str:
 
 
 def describe(mode: ModeState, exercise: str = "") -> str:
-    """The mode as the status bar shows it."""
+    """The mode as the status bar shows it, in the person's language."""
     if mode.name == "rehearse" and mode.state.get("role"):
-        return f"Rehearse: {mode.state['role']}"
+        role = str(mode.state["role"])  # stored and given to the model as it is
+        return t("care.rehearse_with", role=t("care.other_person") if role == OTHER else role)
     if mode.name == "room":
-        return "Room: " + ", ".join(v.name for v in voices(mode.state))
+        return t("care.room_with", voices=", ".join(v.name for v in voices(mode.state)))
     if mode.name == "coach":
         proposal = mode.state.get("proposal")
         if isinstance(proposal, dict) and proposal.get("steps"):
-            return f"Coach: {len(proposal['steps'])} steps proposed (say yes to take them on)"
+            return t("care.coach_proposed", count=len(proposal["steps"]))
     if mode.name == "exercise" and exercise:
-        return f"Exercise: {exercise}"
+        return t("care.exercise_at", exercise=exercise)
     return mode.label

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from companion.errors import UsageError
+from companion.i18n import t
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -135,7 +136,7 @@ def _line_of(text: str, key: str) -> int | None:
 
 def _fail(source: str, text: str, key: str | None, problem: str) -> PersonaError:
     line = _line_of(text, key) if key else None
-    where = f"{source}, line {line}" if line else source
+    where = t("care_errors.persona_where", source=source, line=line) if line else source
     return PersonaError(f"{where}: {problem}")
 
 
@@ -154,47 +155,46 @@ def parse(text: str, source: str) -> Persona:
             line, detail = int(found.group(1)), detail[: found.start()]
         else:
             line, detail = text.count("\n") + 1, detail.replace(" (at end of document)", "")
-        raise PersonaError(f"{source}, line {line}: this is not valid TOML ({detail}).") from None
+        raise PersonaError(t("care_errors.persona_not_toml", source=source, line=line,
+                             detail=detail)) from None
     for key in raw:
         if key not in _KNOWN:
             close = difflib.get_close_matches(key, _KNOWN, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise _fail(source, text, key, f"unknown key {key!r}{hint}; a persona may have "
-                        f"{', '.join(_KNOWN)}.")
+            hint = t("care_errors.persona_hint", field=repr(close[0])) if close else ""
+            raise _fail(source, text, key, t("care_errors.persona_unknown_key", field=repr(key),
+                                             hint=hint, known=", ".join(_KNOWN)))
     missing = [key for key in _REQUIRED if key not in raw]
     if missing:
-        raise _fail(source, text, None, f"{', '.join(repr(k) for k in missing)} missing; "
-                    "a persona needs at least a name, a voice and how it listens.")
+        raise _fail(source, text, None, t("care_errors.persona_missing",
+                                          fields=", ".join(repr(k) for k in missing)))
     for key in ("name", *_TEXTS, "language"):
         if key in raw and not isinstance(raw[key], str):
-            raise _fail(source, text, key, f"{key!r} must be text in quotes.")
+            raise _fail(source, text, key, t("care_errors.persona_not_text", field=repr(key)))
     for key in ("name", "voice", "listens"):
         if not raw[key].strip():
-            raise _fail(source, text, key, f"{key!r} must not be empty.")
+            raise _fail(source, text, key, t("care_errors.persona_empty", field=repr(key)))
     for key in _TEXTS:
         if len(raw.get(key, "")) > MAX_TEXT:
-            raise _fail(source, text, key, f"{key!r} is longer than {MAX_TEXT} characters; "
-                        "a few sentences are enough.")
+            raise _fail(source, text, key, t("care_errors.persona_too_long", field=repr(key),
+                                             limit=MAX_TEXT))
     name = raw["name"].strip().lower()
     if not _NAME.fullmatch(name):
-        raise _fail(source, text, "name", "'name' may hold only lowercase letters, digits, "
-                    "'-' and '_' (at most 40), and must start with a letter or digit.")
+        raise _fail(source, text, "name", t("care_errors.persona_name"))
     language = raw.get("language", "").strip().lower()
     if language and not _LANGUAGE.fullmatch(language):
-        raise _fail(source, text, "language", f"'language' {language!r} is not a language "
-                    "code like 'en' or 'es'.")
+        raise _fail(source, text, "language", t("care_errors.persona_language",
+                                                language=repr(language)))
     items = raw.get("repertoire", [])
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-        raise _fail(source, text, "repertoire", "'repertoire' must be a list of texts, like "
-                    '["a short walk", "prayer"].')
+        raise _fail(source, text, "repertoire", t("care_errors.persona_repertoire"))
     repertoire = tuple(dict.fromkeys(_one_line(i) for i in items if i.strip()))
     if len(repertoire) > MAX_ITEMS:
-        raise _fail(source, text, "repertoire", f"'repertoire' may hold at most {MAX_ITEMS} "
-                    "items.")
+        raise _fail(source, text, "repertoire", t("care_errors.persona_repertoire_size",
+                                                  limit=MAX_ITEMS))
     long = [item for item in repertoire if len(item) > MAX_ITEM]
     if long:
-        raise _fail(source, text, "repertoire", f"an item of 'repertoire' is longer than "
-                    f"{MAX_ITEM} characters ({long[0][:30]!r}…).")
+        raise _fail(source, text, "repertoire", t("care_errors.persona_item_too_long",
+                                                  limit=MAX_ITEM, start=repr(long[0][:30])))
     return Persona(
         name=name,
         title=_one_line(raw.get("title", "")),
@@ -211,7 +211,7 @@ def load_file(path: Path) -> Persona:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PersonaError(f"{path} could not be read ({exc}).") from None
+        raise PersonaError(t("care_errors.persona_unreadable", path=path, detail=exc)) from None
     return parse(text, str(path))
 
 
@@ -231,15 +231,14 @@ def load_personas(user_folder: Path | None = None) -> PersonaLoad:
             try:
                 persona = load_file(path)
             except PersonaError as exc:
-                problems.append(f"The persona file was skipped: {exc}")
+                problems.append(t("care.persona_skipped", problem=exc))
                 continue
             taken = personas.get(persona.name)
             if taken is not None:
-                whose = "a built-in persona" if taken.builtin else f"the persona in {taken.source}"
                 line = _line_of(path.read_text(encoding="utf-8"), "name")
-                problems.append(f"The persona file was skipped: {path}, line {line}: 'name' "
-                                f"{persona.name!r} is already {whose}; give yours another "
-                                "name.")
+                problems.append(t("care.persona_builtin_name" if taken.builtin
+                                  else "care.persona_taken_name", path=path, line=line,
+                                  name=repr(persona.name), source=taken.source))
                 continue
             personas[persona.name] = persona
     return PersonaLoad(personas, tuple(problems))
@@ -303,11 +302,11 @@ def save_user_persona(folder: Path, fields: dict[str, Any],
         known = load_personas(folder)
     taken = known.get(persona.name)
     if taken is not None and taken.builtin:
-        raise PersonaError(f"{path}: 'name' {persona.name!r} is already a built-in persona; "
-                           "give yours another name.")
+        raise PersonaError(t("care_errors.persona_builtin_name", path=path,
+                             name=repr(persona.name)))
     if taken is not None and Path(taken.source) != path:
-        raise PersonaError(f"{path}: 'name' {persona.name!r} is already used by "
-                           f"{taken.source}; give yours another name.")
+        raise PersonaError(t("care_errors.persona_name_taken", path=path,
+                             name=repr(persona.name), other=taken.source))
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     temporary = path.with_name(f".{path.name}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

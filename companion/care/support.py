@@ -30,6 +30,7 @@ from companion.care.lines import (
     read_directory,
     user_lines_file,
 )
+from companion.i18n import t
 from companion.vault.care import SAFETY_PLAN_SECTIONS
 
 if TYPE_CHECKING:
@@ -49,7 +50,8 @@ SECTION_TITLES: dict[str, tuple[str, str]] = {
                     "What I can put away or ask someone to keep for now"),
     "reasons_for_living": ("My reasons for living", "What matters most to me"),
 }
-"""Titles and hints of the six Stanley-Brown safety plan sections, in their order."""
+"""Titles and hints of the six Stanley-Brown safety plan sections, in their order, in
+English (`--json` output); `section_words` gives them in the person's language."""
 
 EMPTY_SECTION = "(not filled in yet)"
 ADD_LINE_HINT = (
@@ -62,8 +64,14 @@ __all__ = [  # the crisis-lines names are re-exported: callers need only this mo
     "ADD_LINE_HINT", "EMPTY_SECTION", "LINES_FILE", "SECTION_TITLES", "USER_LINES_NAME",
     "CrisisLine", "Directory", "Emergency", "LinesProblem", "PlanSection", "SupportPanel",
     "TrustedContact", "builtin_directory", "directory", "emergency_text", "line_text",
-    "panel", "parse_line", "read_directory", "user_lines_file",
+    "panel", "parse_line", "read_directory", "section_words", "user_lines_file",
 ]
+
+
+def section_words(key: str) -> tuple[str, str]:
+    """A safety plan section's title and hint in the person's language (care.plan_<key>,
+    care.plan_<key>_hint), read when shown: the language is chosen after import."""
+    return t(f"care.plan_{key}"), t(f"care.plan_{key}_hint")
 
 
 # the panel ----------------------------------------------------------------------------
@@ -105,7 +113,8 @@ class SupportPanel:
         """Plain JSON-ready data for `companion say --json` (the `support` key)."""
         return {
             "country": self.country,
-            "safety_plan": [{"section": s.key, "title": s.title, "text": s.content,
+            "safety_plan": [{"section": s.key, "title": SECTION_TITLES[s.key][0],
+                             "text": s.content,
                              "empty": s.empty} for s in self.plan],
             "contacts": [asdict(c) for c in self.contacts],
             "crisis_lines": [{**asdict(line), "languages": list(line.languages)}
@@ -116,15 +125,15 @@ class SupportPanel:
         }
 
     def as_text(self) -> str:
-        """The panel as plain text, for a terminal or the TUI."""
-        out = ["Your safety plan"]
+        """The panel as plain text, for a terminal or the TUI, in the person's language."""
+        out = [t("support.plan")]
         for section in self.plan:
-            out.append(f"  {section.title}: {section.content.strip() or EMPTY_SECTION}")
-        out.append("People you trust")
+            out.append(f"  {section.title}: {section.content.strip() or t('care.plan_empty')}")
+        out.append(t("support.contacts"))
         out += [f"  {c.name}" + (f" - {c.how}" if c.how else "") for c in self.contacts]
         if not self.contacts:
-            out.append("  (none added yet; Safety plan in the menu adds them)")
-        out.append("Crisis lines")
+            out.append("  " + t("care.no_contacts"))
+        out.append(t("support.lines"))
         out += [f"  {line_text(line)}" for line in self.lines]
         if self.notice:
             out.append(f"  {self.notice}")
@@ -134,30 +143,25 @@ class SupportPanel:
 
 
 def emergency_text(emergency: Emergency) -> str:
-    return f"In immediate danger, call {emergency.number}." + (
+    return t("care.emergency", number=emergency.number) + (
         f" {emergency.note}" if emergency.note else "")
 
 
 def line_text(line: CrisisLine) -> str:
     """One line with its hours, languages and where it was checked, on one line."""
-    how = " · ".join(part for part in (line.number and f"call {line.number}", line.text,
-                                       line.online) if part)
+    how = " · ".join(part for part in (line.number and t("care.call", number=line.number),
+                                       line.text, line.online) if part)
     extra = " · ".join(part for part in (line.hours, ", ".join(line.languages), line.note)
                        if part)
-    mine = " · added by you" if line.origin == "your file" else ""
+    mine = t("care.added_by_you") if line.origin == "your file" else ""
     return (f"{line.name}: {how}" + (f" ({extra})" if extra else "")
-            + f" - source: {line.source}, checked {line.verified}{mine}")
+            + " - " + t("care.checked", source=line.source, verified=line.verified) + mine)
 
 
 def _notice(country: str, user_file: Path | None) -> str:
-    where = str(user_file) if user_file else USER_LINES_NAME + " in your config folder"
-    if not country:
-        first = ('No country is set, so no crisis line can be shown. Set country = "XX" '
-                 "(your two-letter country code) in config.toml to see the lines we know.")
-    else:
-        first = (f"There is no crisis line for {country} in companion's list yet; "
-                 "a number without a checked source is never shown.")
-    return first + " " + ADD_LINE_HINT.format(file=where)
+    where = str(user_file) if user_file else t("care.in_config", name=USER_LINES_NAME)
+    first = t("care.no_country") if not country else t("care.no_line", country=country)
+    return first + " " + t("care.add_line", file=where)
 
 
 def panel(vault: Vault, settings: Settings, user_file: Path | None = None) -> SupportPanel:
@@ -175,7 +179,7 @@ def panel(vault: Vault, settings: Settings, user_file: Path | None = None) -> Su
     lines = found.for_country(country) if country else ()
     return SupportPanel(
         country=country,
-        plan=tuple(PlanSection(key, *SECTION_TITLES[key], plan.get(key, ""))
+        plan=tuple(PlanSection(key, *section_words(key), plan.get(key, ""))
                    for key in SAFETY_PLAN_SECTIONS),
         contacts=tuple(TrustedContact(c.name, c.how, c.note) for c in contacts),
         lines=lines,

@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from companion import __version__
 from companion.cli import (
@@ -34,6 +34,7 @@ from companion.cli import (
 )
 from companion.cli.steps import Command
 from companion.errors import CompanionError
+from companion.i18n import t
 
 # Each module adds its subcommands and names the function behind each (order = --help).
 GROUPS = (say, prompt, folders, history, models, journal, memory, data, passphrase, recall,
@@ -41,25 +42,33 @@ GROUPS = (say, prompt, folders, history, models, journal, memory, data, passphra
 
 
 class _Parser(argparse.ArgumentParser):
+    """Every parser and subparser (argparse builds subparsers with the parent's class):
+    its own -h in the person's language, and usage mistakes as one plain sentence."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        helps = kwargs.pop("add_help", True)
+        super().__init__(*args, add_help=False, **kwargs)
+        if helps:
+            self.add_argument("-h", "--help", action="help", help=t("cli_help.help"))
+
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"companion: {message}; run `companion --help` to see what it accepts.\n")
+        self.exit(2, f"companion: {t('cli.usage_error', message=message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="companion",
-        description="A local-first, offline companion for journaling and emotional support.",
-    )
-    parser.add_argument("--version", action="version", version=f"companion {__version__}")
-    parser.add_argument("--home", metavar="DIR", help="keep all of companion's files under DIR")
-    parser.add_argument("--model", metavar="PATH", help="the GGUF model file to talk with")
-    parser.add_argument("--engine", metavar="URL",
-                        help="answer from your own llama.cpp server at URL (docs/ENGINES.md)")
+    """Built when it is needed, after the language is chosen, so --help speaks it."""
+    parser = _Parser(prog="companion", description=t("cli_help.description"))
+    parser.add_argument("--version", action="version", version=f"companion {__version__}",
+                        help=t("cli_help.version"))
+    parser.add_argument("--home", metavar="DIR", help=t("cli_help.home"))
+    parser.add_argument("--model", metavar="PATH", help=t("cli_help.model"))
+    parser.add_argument("--engine", metavar="URL", help=t("cli_help.engine"))
     parser.add_argument("--passphrase-file", metavar="FILE", type=Path,
-                        help="read the passphrase from the first line of FILE (for scripts)")
-    parser.add_argument("--seed", type=int, metavar="N", help="fixed sampling seed")
-    parser.add_argument("--temperature", type=float, metavar="T", help="sampling temperature")
-    parser.add_argument("--theme", metavar="NAME", help="the look of the app")
+                        help=t("cli_help.passphrase_file"))
+    parser.add_argument("--seed", type=int, metavar="N", help=t("cli_help.seed"))
+    parser.add_argument("--temperature", type=float, metavar="T",
+                        help=t("cli_help.temperature"))
+    parser.add_argument("--theme", metavar="NAME", help=t("cli_help.theme"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     for group in GROUPS:
@@ -67,10 +76,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _choose_language(argv: Sequence[str] | None) -> None:
+    """The person's language before the parser is built (its help texts are made then):
+    `ui_language` or `language` from the config of the --home given, read quietly (the
+    command's own `settings_for` says what is wrong with it), else the environment."""
+    from companion import i18n
+
+    words = list(sys.argv[1:] if argv is None else argv)
+    home: str | None = None
+    for i, word in enumerate(words):
+        if word == "--":
+            break
+        if word == "--home" and i + 1 < len(words):
+            home = words[i + 1]
+            break
+        if word.startswith("--home="):
+            home = word.split("=", 1)[1]
+            break
+    ui_language = language = ""
+    try:
+        from companion import config, paths
+
+        settings, _warning = config.load_or_default(paths.resolve(home).config_file)
+        ui_language, language = settings.ui_language, settings.language
+    except Exception:  # a config that cannot be read is reported by the command itself
+        pass
+    i18n.use(i18n.choose(ui_language, language))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from companion.vault.hardening import harden_process
 
     harden_process()  # before any key exists in memory or any file is written
+    _choose_language(argv)
     args = build_parser().parse_args(argv)
     commands: dict[str | None, Command] = {None: tui.cmd_tui}
     for group in GROUPS:
@@ -81,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"companion: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("companion: stopped.", file=sys.stderr)
+        print(f"companion: {t('cli.stopped')}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (`| head`); nothing more to say to it
         return 141
@@ -94,9 +132,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"companion: {known}", file=sys.stderr)
             return known.exit_code
         logs.log_unexpected(exc)
-        print(
-            f"companion: something unexpected went wrong ({type(exc).__name__}); messages "
-            "already sent are saved, and details (without your words) are in the log file.",
-            file=sys.stderr,
-        )
+        print(f"companion: {t('cli.unexpected', error=type(exc).__name__)}", file=sys.stderr)
         return 1

@@ -19,34 +19,33 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from companion.cli.steps import passphrase_for
+from companion.cli.steps import confirmed, counted, passphrase_for
 from companion.errors import UsageError
+from companion.i18n import t
 
 
 def add_parsers(sub: Any) -> None:
     """Add this module's subcommands to the top-level parser."""
-    forget = sub.add_parser("forget", help="delete a conversation, or everything")
+    forget = sub.add_parser("forget", help=t("cli_help.forget"))
     what = forget.add_subparsers(dest="what", metavar="WHAT", required=True)
-    one = what.add_parser("conversation",
-                          help="delete one conversation and everything learned from it")
-    one.add_argument("id", type=int, metavar="ID", help="its number (`companion history`)")
-    one.add_argument("--yes", action="store_true", help="do not ask")
-    everything = what.add_parser("everything", help="wipe the vault; models and settings stay")
+    one = what.add_parser("conversation", help=t("cli_help.forget_conversation"))
+    one.add_argument("id", type=int, metavar="ID", help=t("cli_help.forget_id"))
+    one.add_argument("--yes", action="store_true", help=t("cli_help.yes"))
+    everything = what.add_parser("everything", help=t("cli_help.forget_everything"))
     everything.add_argument("--confirm", metavar="PHRASE",
-                            help='for scripts: the phrase "forget everything"')
+                            help=t("cli_help.forget_confirm", phrase="forget everything"))
 
-    export = sub.add_parser("export", help="write everything to a plaintext file")
-    export.add_argument("out", metavar="OUT", type=Path, help="a new file to create")
+    export = sub.add_parser("export", help=t("cli_help.export"))
+    export.add_argument("out", metavar="OUT", type=Path, help=t("cli_help.new_file"))
     export.add_argument("--format", choices=("markdown", "json"), default="markdown",
-                        help="markdown (default) or json")
-    export.add_argument("--yes", action="store_true",
-                        help="do not ask (the file is readable by anyone who has it)")
+                        help=t("cli_help.export_format"))
+    export.add_argument("--yes", action="store_true", help=t("cli_help.export_yes"))
 
-    backup = sub.add_parser("backup", help="write an encrypted backup of the vault")
-    backup.add_argument("out", metavar="OUT", type=Path, help="a new file to create")
+    backup = sub.add_parser("backup", help=t("cli_help.backup"))
+    backup.add_argument("out", metavar="OUT", type=Path, help=t("cli_help.new_file"))
 
-    restore = sub.add_parser("restore", help="bring a backup into an empty home")
-    restore.add_argument("source", metavar="IN", type=Path, help="the backup file")
+    restore = sub.add_parser("restore", help=t("cli_help.restore"))
+    restore.add_argument("source", metavar="IN", type=Path, help=t("cli_help.restore_in"))
 
 
 # asking -------------------------------------------------------------------------------
@@ -69,20 +68,16 @@ def _confirm(question: str, refusal: str) -> None:
     """Go on only on an explicit yes; `refusal` is the sentence when none can be asked."""
     if not _interactive():
         raise UsageError(refusal)
-    if _ask_line(f"{question} [y/N] ").lower() not in ("y", "yes"):
-        raise UsageError("Nothing was changed.")
+    if not confirmed(_ask_line(f"{question} [y/N] ")):
+        raise UsageError(t("cli_data.nothing_changed"))
 
 
 def _need_vault(where: Any, doing: str) -> None:
+    """`doing` names the sentence: delete, export or backup."""
     from companion.conversation import unlock
 
     if unlock.needs_new_vault(where):
-        raise UsageError(f"There is no vault in {where.data} yet, so there is nothing to "
-                         f"{doing}.")
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+        raise UsageError(t(f"cli_data.no_vault_{doing}", folder=where.data))
 
 
 # forget -------------------------------------------------------------------------------
@@ -102,30 +97,23 @@ def _forget_conversation(args: argparse.Namespace) -> int:
     try:
         conversation = vault.conversations.get(args.id)
         if conversation is None:
-            raise UsageError(f"There is no conversation {args.id}; `companion history` lists "
-                             "them (nothing was deleted).")
+            raise UsageError(t("cli_data.no_conversation", id=args.id))
         if not args.yes:
-            title = conversation.title or "(untitled)"
+            title = conversation.title or t("cli.untitled")
             title = title if len(title) <= 40 else title[:39] + "…"
-            _confirm(f"Delete conversation {args.id} '{title}' "
-                     f"({_plural(conversation.message_count, 'message')}) and everything "
-                     "learned from it?",
-                     "Deleting a conversation needs a yes: run it in a terminal, or add "
-                     "--yes; nothing was deleted.")
+            _confirm(counted("cli_data.delete_question", conversation.message_count,
+                             id=args.id, title=title), t("cli_data.delete_needs_yes"))
         gone = forget.forget_conversation(vault, args.id)
     finally:
         vault.close()
-    parts = [_plural(gone.messages, "message")]
-    if gone.summaries:
-        parts.append("its summary")
-    parts.append(_plural(gone.memories, "memory", "memories") + " learned from it")
+    parts = [t("cli_data.its_summary")] if gone.summaries else []
+    parts.append(counted("cli_data.learned", gone.memories))
     if gone.commitments:
-        parts.append(_plural(gone.commitments, "proposed commitment"))
-    print(f"Deleted conversation {args.id} with {', '.join(parts[:-1])} and {parts[-1]}.")
+        parts.append(counted("cli_data.proposed", gone.commitments))
+    print(counted("cli_data.deleted", gone.messages, id=args.id,
+                  others="".join(", " + part for part in parts[:-1]), last=parts[-1]))
     if gone.kept_commitments:
-        kept = gone.kept_commitments
-        print(f"Kept {_plural(kept, 'commitment')} from it that you had accepted; "
-              f"{'it stays' if kept == 1 else 'they stay'} in your list of commitments.")
+        print(counted("cli_data.kept", gone.kept_commitments))
     return 0
 
 
@@ -136,25 +124,20 @@ def _forget_all(args: argparse.Namespace) -> int:
 
     where = paths.resolve(args.home)
     if not vault_files(where.vault_db, where.vault_key):
-        print(f"There is no vault in {where.data}; nothing was removed.")
+        print(t("cli_data.no_vault_nothing_removed", folder=where.data))
         return 0
     phrase = args.confirm
     if phrase is None:
         if not _interactive():
-            raise UsageError(f'Forgetting everything needs the phrase: run it in a terminal, '
-                             f'or pass --confirm "{forget.PHRASE}"; nothing was removed.')
-        sys.stderr.write(
-            f"This deletes your vault in {where.data}: every conversation, journal entry, "
-            "memory, summary, commitment and mood, for good. Model files and settings stay; "
-            "backups you made are not touched.\n")
-        phrase = _ask_line(f'Type "{forget.PHRASE}" to go on: ')
+            raise UsageError(t("cli_data.wipe_needs_phrase", phrase=forget.PHRASE))
+        sys.stderr.write(t("cli_data.wipe_warning", folder=where.data) + "\n")
+        phrase = _ask_line(t("cli_data.wipe_prompt", phrase=forget.PHRASE))
     if phrase.strip() != forget.PHRASE:
-        raise UsageError(f'That is not the phrase "{forget.PHRASE}"; nothing was removed.')
+        raise UsageError(t("cli_data.wrong_phrase", phrase=forget.PHRASE))
     _prove_passphrase(args, where)
     removed = forget.forget_everything(where)
-    print(f"Removed {', '.join(str(p) for p in removed)}.")
-    print("Your vault is gone; the next start creates a new one. Model files and settings "
-          "were kept.")
+    print(t("cli_data.removed", paths=", ".join(str(p) for p in removed)))
+    print(t("cli_data.wiped"))
     return 0
 
 
@@ -167,7 +150,7 @@ def _prove_passphrase(args: argparse.Namespace, where: Any) -> None:
     try:
         open_vault(args, where).close()
     except VaultDamaged:
-        sys.stderr.write("companion: the vault cannot be opened (damaged); removing it.\n")
+        sys.stderr.write(f"companion: {t('cli_data.removing_damaged')}\n")
 
 
 # export -------------------------------------------------------------------------------
@@ -183,25 +166,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     check_new_file(out)
     _need_vault(where, "export")
     if not args.yes:
-        _confirm(f"The export {out} will be plain text: anyone who gets the file can read "
-                 "your conversations, journal and memories. Write it?",
-                 "An export is plain text that anyone with the file can read, so it needs a "
-                 "yes: run it in a terminal, or add --yes; nothing was written.")
+        _confirm(t("cli_data.export_question", out=out), t("cli_data.export_needs_yes"))
     vault = open_vault(args, where)
     try:
         written = export.export(vault, out, args.format)
     finally:
         vault.close()
-    summary = ", ".join(_plural(n, *_NAMES[section]) for section, n in written.items())
-    print(f"Wrote {out} ({args.format}, readable only by your user account): {summary}. It is "
-          "not encrypted; delete it when you no longer need it.")
+    summary = ", ".join(counted(f"cli_data.{section}", n) for section, n in written.items())
+    print(t("cli_data.exported", out=out, format=args.format, summary=summary))
     return 0
-
-
-_NAMES = {"conversations": ("conversation", "conversations"),
-          "journal": ("journal entry", "journal entries"),
-          "memories": ("memory", "memories"), "summaries": ("summary", "summaries"),
-          "commitments": ("commitment", "commitments"), "moods": ("mood", "moods")}
 
 
 # backup and restore -------------------------------------------------------------------
@@ -215,10 +188,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     where, _settings = settings_for(args)
     out = args.out.expanduser()
     check_new_file(out)
-    _need_vault(where, "back up")
+    _need_vault(where, "backup")
     info = create_backup(where.vault_db, where.vault_key, passphrase_for(args), out)
-    print(f"Backed up your vault to {out} ({info.size / 1e6:.1f} MB, encrypted; it opens "
-          "only with your current passphrase). Model files are not included.")
+    print(t("cli_data.backed_up", out=out, size=f"{info.size / 1e6:.1f}"))
     return 0
 
 
@@ -229,19 +201,17 @@ def cmd_restore(args: argparse.Namespace) -> int:
     where, _settings = settings_for(args)
     source = args.source.expanduser()
     if occupied(where.vault_db, where.vault_key):  # refuse before asking for anything
-        raise UsageError(f"There is already a vault in {where.data}; restore only into an "
-                         "empty home (--home DIR), nothing was changed.")
+        raise UsageError(t("cli_data.restore_occupied", folder=where.data))
     if not source.is_file():
-        raise UsageError(f"There is no backup file {source}; nothing was changed.")
+        raise UsageError(t("cli_data.no_backup_file", source=source))
     check_backup(source)
     info = restore_backup(source, where.vault_db, where.vault_key,
-                          passphrase_for(args, "Passphrase of the backup: "))
-    moved = (f"; its schema was brought from version {info.schema_from} to {info.schema_to}"
+                          passphrase_for(args, t("cli_data.backup_prompt")))
+    moved = (t("cli_data.schema_moved", old=info.schema_from, new=info.schema_to)
              if info.schema_from != info.schema_to else "")
-    print(f"Restored the backup made {info.created_at[:16].replace('T', ' ')} UTC into "
-          f"{where.data}: {_plural(info.conversations, 'conversation')} and "
-          f"{_plural(info.journal, 'journal entry', 'journal entries')}{moved}. Model files "
-          "are not part of a backup: install or import your pinned model again.")
+    print(t("cli_data.restored", made=info.created_at[:16].replace("T", " "), folder=where.data,
+            conversations=counted("cli_data.conversations", info.conversations),
+            journal=counted("cli_data.journal", info.journal), moved=moved))
     return 0
 
 

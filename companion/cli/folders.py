@@ -7,12 +7,13 @@ import json
 from typing import Any
 
 from companion.cli.steps import Command
+from companion.i18n import t
 
 
 def add_parsers(sub: Any) -> None:
     """Add this module's subcommands to the top-level parser."""
-    where = sub.add_parser("paths", help="show where companion keeps its files")
-    where.add_argument("--json", action="store_true", help="print JSON")
+    where = sub.add_parser("paths", help=t("cli_help.paths"))
+    where.add_argument("--json", action="store_true", help=t("cli_help.json"))
 
 
 def cmd_paths(args: argparse.Namespace) -> int:

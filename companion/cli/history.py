@@ -8,13 +8,15 @@ from typing import Any
 
 from companion.cli.steps import Command, open_vault, settings_for
 from companion.errors import UsageError
+from companion.i18n import t
 
 
 def add_parsers(sub: Any) -> None:
     """Add this module's subcommands to the top-level parser."""
-    history = sub.add_parser("history", help="list conversations, or print one")
-    history.add_argument("--json", action="store_true", help="print JSON")
-    history.add_argument("--conversation", type=int, metavar="ID", help="print this one")
+    history = sub.add_parser("history", help=t("cli_help.history"))
+    history.add_argument("--json", action="store_true", help=t("cli_help.json"))
+    history.add_argument("--conversation", type=int, metavar="ID",
+                         help=t("cli_help.history_conversation"))
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -23,8 +25,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     where, settings = settings_for(args)
     if unlock.needs_new_vault(where):
-        raise UsageError(f"There is no vault in {where.data} yet, so there is no history; "
-                         "start companion once to create it.")
+        raise UsageError(t("cli.no_vault_history", folder=where.data))
     vault = open_vault(args, where)
     try:
         session = Session(vault, settings)
@@ -37,11 +38,12 @@ def cmd_history(args: argparse.Namespace) -> int:
                     for c in items
                 ], ensure_ascii=False))
             elif not items:
-                print("No conversations yet.")
+                print(t("cli.no_conversations"))
             else:
                 for c in items:
+                    count = t("cli.msgs", count=f"{c.message_count:>4}")
                     print(f"{c.id:>5}  {c.updated_at[:16].replace('T', ' ')}  "
-                          f"{c.message_count:>4} msgs  {c.title or '(untitled)'}")
+                          f"{count}  {c.title or t('cli.untitled')}")
             return 0
         messages = session.open_conversation(args.conversation)
         if args.json:
@@ -56,7 +58,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             }, ensure_ascii=False))
         else:
             for m in messages:
-                mark = " (stopped)" if m.stopped else ""
+                mark = t("cli.stopped_mark") if m.stopped else ""
                 print(f"[{m.role}{mark}] {m.content}\n")
         return 0
     finally:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from companion.cli.steps import dispatch, indented, print_json, read_text, when, with_vault
 from companion.errors import UsageError
+from companion.i18n import t
 
 if TYPE_CHECKING:
     from companion.domain import JournalEntry, Mood
@@ -21,32 +22,32 @@ if TYPE_CHECKING:
 
 def add_parsers(sub: Any) -> None:
     """Add `journal` and `mood` to the top-level parser."""
-    journal = sub.add_parser("journal", help="write in your journal, read it, search it")
+    journal = sub.add_parser("journal", help=t("cli_help.journal"))
     verbs = journal.add_subparsers(dest="verb", metavar="ACTION", required=True)
-    add = verbs.add_parser("add", help="save an entry (no reply is written)")
-    add.add_argument("text", metavar="TEXT", help="the entry; - reads it from stdin")
+    add = verbs.add_parser("add", help=t("cli_help.journal_add"))
+    add.add_argument("text", metavar="TEXT", help=t("cli_help.journal_text"))
     remember = add.add_mutually_exclusive_group()
     remember.add_argument("--remember", dest="remember", action="store_true", default=None,
-                          help="the companion may recall it in conversation (the default)")
+                          help=t("cli_help.journal_remember"))
     remember.add_argument("--no-remember", dest="remember", action="store_false",
-                          help="keep it out of conversations")
-    listing = verbs.add_parser("list", help="your entries, newest first")
-    listing.add_argument("--limit", type=int, metavar="N", help="only the newest N")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    search = verbs.add_parser("search", help="find entries by their words")
+                          help=t("cli_help.journal_no_remember"))
+    listing = verbs.add_parser("list", help=t("cli_help.journal_list"))
+    listing.add_argument("--limit", type=int, metavar="N", help=t("cli_help.journal_limit"))
+    listing.add_argument("--json", action="store_true", help=t("cli_help.json"))
+    search = verbs.add_parser("search", help=t("cli_help.journal_search"))
     search.add_argument("query", metavar="QUERY")
-    search.add_argument("--json", action="store_true", help="print JSON")
+    search.add_argument("--json", action="store_true", help=t("cli_help.json"))
 
-    mood = sub.add_parser("mood", help="note how you feel, 1 to 5")
+    mood = sub.add_parser("mood", help=t("cli_help.mood"))
     verbs = mood.add_subparsers(dest="verb", metavar="ACTION", required=True)
-    add = verbs.add_parser("add", help="note your mood now")
-    add.add_argument("score", metavar="N", help="1 (very low) to 5 (very good)")
-    add.add_argument("note", metavar="NOTE", nargs="?", default="", help="a few words")
-    listing = verbs.add_parser("list", help="your moods, newest first")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    chart = verbs.add_parser("chart", help="your mood over the last days as a line, in words too")
+    add = verbs.add_parser("add", help=t("cli_help.mood_add"))
+    add.add_argument("score", metavar="N", help=t("cli_help.mood_score"))
+    add.add_argument("note", metavar="NOTE", nargs="?", default="", help=t("cli_help.mood_note"))
+    listing = verbs.add_parser("list", help=t("cli_help.mood_list"))
+    listing.add_argument("--json", action="store_true", help=t("cli_help.json"))
+    chart = verbs.add_parser("chart", help=t("cli_help.mood_chart"))
     chart.add_argument("--days", type=int, default=30, metavar="N",
-                       help="how many days back, today included (default 30)")
+                       help=t("cli_help.mood_days"))
 
 
 # journal ------------------------------------------------------------------------------
@@ -66,8 +67,7 @@ def _journal_add(args: argparse.Namespace) -> int:
 
     def job(vault: Vault) -> int:
         entry = entries.add_journal(vault, text, remember=remember)
-        away = "" if remember else " The companion will not bring it up in conversation."
-        print(f"Saved journal entry #{entry.id}.{away}")
+        print(t("cli_journal.saved" if remember else "cli_journal.saved_away", id=entry.id))
         return 0
 
     return with_vault(args, job, create=True)
@@ -80,7 +80,7 @@ def _show_journal(items: list[JournalEntry], as_json: bool, empty: str) -> None:
     if not items:
         print(empty)
     for entry in items:
-        away = "  (not recalled in conversation)" if not entry.remember else ""
+        away = t("cli_journal.not_recalled") if not entry.remember else ""
         print(f"#{entry.id}  {when(entry.created_at)}{away}")
         print(indented(entry.content) + "\n")
 
@@ -89,11 +89,11 @@ def _journal_list(args: argparse.Namespace) -> int:
     from companion.memory import entries
 
     if args.limit is not None and args.limit < 1:
-        raise UsageError("--limit must be 1 or more.")
+        raise UsageError(t("cli_journal.limit"))
 
     def job(vault: Vault) -> int:
         _show_journal(entries.journal_entries(vault, args.limit), args.json,
-                      "No journal entries yet; `companion journal add TEXT` writes one.")
+                      t("cli_journal.empty"))
         return 0
 
     return with_vault(args, job)
@@ -106,7 +106,7 @@ def _journal_search(args: argparse.Namespace) -> int:
 
     def job(vault: Vault) -> int:
         _show_journal(entries.search_journal(vault, args.query), args.json,
-                      "No journal entry matches.")
+                      t("cli_journal.no_match"))
         return 0
 
     return with_vault(args, job)
@@ -123,7 +123,7 @@ def _mood_add(args: argparse.Namespace) -> int:
 
     def job(vault: Vault) -> int:
         mood = entries.add_mood(vault, score, note)
-        print(f"Noted: {mood.score}/5 at {when(mood.created_at)}.")
+        print(t("cli_journal.mood_noted", score=mood.score, when=when(mood.created_at)))
         return 0
 
     return with_vault(args, job, create=True)
@@ -134,7 +134,7 @@ def _show_moods(items: list[Mood], as_json: bool) -> None:
         print_json([asdict(m) for m in items])
         return
     if not items:
-        print("No moods noted yet; `companion mood add N` notes one (1 to 5).")
+        print(t("cli_journal.no_moods"))
     for m in items:
         print(f"#{m.id}  {when(m.created_at)}  {m.score}/5  {m.note}".rstrip())
 

@@ -13,11 +13,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from companion.i18n import t
+
 
 def add_parsers(sub: Any) -> None:
     """Add this module's subcommands to the top-level parser."""
-    keys = sub.add_parser("keys", help="the app's keys by id, to remap them in config.toml")
-    keys.add_argument("--json", action="store_true", help="print JSON")
+    keys = sub.add_parser("keys", help=t("cli_help.keys"))
+    keys.add_argument("--json", action="store_true", help=t("cli_help.json"))
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -42,8 +44,11 @@ def cmd_keys(args: argparse.Namespace) -> int:
                           "problems": problems}, ensure_ascii=False, indent=2))
         return 0
     for row in sorted(rows.values(), key=lambda r: r["id"]):
-        print(f"{row['id']:<24} {row['keys']:<16} {row['description']} ({row['where']})")
-    print('\nTo change one, add it under [keys] in config.toml: toggle_support = "f10".')
+        words = t(f"keys.{row['id']}")  # the key hint as the app shows it, when worded
+        words = row["description"] if words == f"keys.{row['id']}" else words
+        where = t("cli.keys_the_app") if row["where"] == "the app" else row["where"]
+        print(f"{row['id']:<24} {row['keys']:<16} {words} ({where})")
+    print("\n" + t("cli.keys_hint"))
     return 0
 
 

@@ -11,11 +11,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from companion.i18n import t
+
 
 def add_parsers(sub: Any) -> None:
     """Add this module's subcommands to the top-level parser."""
-    languages = sub.add_parser("languages", help="the languages of the app's own words")
-    languages.add_argument("--json", action="store_true", help="print JSON")
+    languages = sub.add_parser("languages", help=t("cli_help.languages"))
+    languages.add_argument("--json", action="store_true", help=t("cli_help.json"))
 
 
 def cmd_languages(args: argparse.Namespace) -> int:
@@ -37,8 +39,7 @@ def cmd_languages(args: argparse.Namespace) -> int:
         pad = " " * max(1, 24 - cell_len(name))  # Hindi, Korean, Chinese: wide cells
         print(f"{mark} {row['code']:<6} {name}{pad}{row['complete']:.0%}")
     parts = sorted({key.split(".")[0] for key in i18n.keys(i18n.SOURCE)})
-    print(f"\nThe catalogues cover so far: {', '.join(parts)}; the rest of the app is in "
-          'English for now. To choose one, set ui_language = "CODE" in config.toml.')
+    print("\n" + t("cli.languages_hint", parts=", ".join(parts)))
     return 0
 
 

@@ -14,7 +14,16 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from companion.cli.steps import dispatch, indented, print_json, read_text, when, with_vault
+from companion.cli.steps import (
+    counted,
+    dispatch,
+    indented,
+    print_json,
+    read_text,
+    when,
+    with_vault,
+)
+from companion.i18n import t
 
 if TYPE_CHECKING:
     from companion.domain import Commitment, Memory
@@ -24,39 +33,39 @@ def add_parsers(sub: Any) -> None:
     """Add this module's subcommands to the top-level parser."""
     from companion.domain import MEMORY_KINDS
 
-    memory = sub.add_parser("memory", help="what the companion knows about you")
+    memory = sub.add_parser("memory", help=t("cli_help.memory"))
     verbs = memory.add_subparsers(dest="verb", metavar="ACTION", required=True)
-    listing = verbs.add_parser("list", help="memories, with where each came from")
+    listing = verbs.add_parser("list", help=t("cli_help.memory_list"))
     listing.add_argument("--proposed", action="store_true",
-                         help="the proposals waiting for your review instead")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    search = verbs.add_parser("search", help="find memories by their words")
+                         help=t("cli_help.memory_proposed"))
+    listing.add_argument("--json", action="store_true", help=t("cli_help.json"))
+    search = verbs.add_parser("search", help=t("cli_help.memory_search"))
     search.add_argument("query", metavar="QUERY")
-    search.add_argument("--json", action="store_true", help="print JSON")
+    search.add_argument("--json", action="store_true", help=t("cli_help.json"))
     kinds = ", ".join(MEMORY_KINDS)
-    add = verbs.add_parser("add", help="tell the companion something to remember")
-    add.add_argument("text", metavar="TEXT", help="the memory; - reads it from stdin")
-    add.add_argument("--kind", default="fact", metavar="KIND", help=f"{kinds} (default fact)")
-    edit = verbs.add_parser("edit", help="change a memory's words or kind")
+    add = verbs.add_parser("add", help=t("cli_help.memory_add"))
+    add.add_argument("text", metavar="TEXT", help=t("cli_help.memory_text"))
+    add.add_argument("--kind", default="fact", metavar="KIND",
+                     help=t("cli_help.memory_kind", kinds=kinds))
+    edit = verbs.add_parser("edit", help=t("cli_help.memory_edit"))
     edit.add_argument("id", type=int, metavar="ID")
-    edit.add_argument("text", metavar="TEXT", help="the new words; - reads them from stdin")
+    edit.add_argument("text", metavar="TEXT", help=t("cli_help.memory_new_text"))
     edit.add_argument("--kind", metavar="KIND", help=kinds)
-    for name, text in (("forget", "delete a memory for good"),
-                       ("accept", "keep a proposed memory"),
-                       ("discard", "throw a proposed memory away")):
-        verbs.add_parser(name, help=text).add_argument("id", type=int, metavar="ID")
+    for name in ("forget", "accept", "discard"):
+        verbs.add_parser(name, help=t(f"cli_help.memory_{name}")).add_argument(
+            "id", type=int, metavar="ID")
 
-    plans = sub.add_parser("commitments", help="things you mean to do, and follow-ups")
+    plans = sub.add_parser("commitments", help=t("cli_help.commitments"))
     verbs = plans.add_subparsers(dest="verb", metavar="ACTION", required=True)
-    add = verbs.add_parser("add", help="something you mean to do")
-    add.add_argument("text", metavar="TEXT", help="what; - reads it from stdin")
-    add.add_argument("--due", metavar="DATE", help="YYYY-MM-DD, today or tomorrow")
-    listing = verbs.add_parser("list", help="open and proposed commitments")
-    listing.add_argument("--all", action="store_true", help="done and dropped ones too")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    for name, text in (("done", "mark one done"), ("drop", "let one go"),
-                       ("accept", "keep a proposed one")):
-        verbs.add_parser(name, help=text).add_argument("id", type=int, metavar="ID")
+    add = verbs.add_parser("add", help=t("cli_help.commitments_add"))
+    add.add_argument("text", metavar="TEXT", help=t("cli_help.commitments_text"))
+    add.add_argument("--due", metavar="DATE", help=t("cli_help.commitments_due"))
+    listing = verbs.add_parser("list", help=t("cli_help.commitments_list"))
+    listing.add_argument("--all", action="store_true", help=t("cli_help.commitments_all"))
+    listing.add_argument("--json", action="store_true", help=t("cli_help.json"))
+    for name in ("done", "drop", "accept"):
+        verbs.add_parser(name, help=t(f"cli_help.commitments_{name}")).add_argument(
+            "id", type=int, metavar="ID")
 
 
 # memory -------------------------------------------------------------------------------
@@ -78,12 +87,12 @@ def _show_memories(items: list[Memory], as_json: bool, empty: str) -> None:
         print(empty)
     for m in items:
         first, *rest = m.content.splitlines() or [""]
-        mark = "  (proposed)" if m.status == "proposed" else ""
+        mark = t("cli_memory.proposed_mark") if m.status == "proposed" else ""
         print(f"#{m.id}  {m.kind}{mark}  {first}")
         if rest:
             print(indented("\n".join(rest)))
-        used = (f"used {m.used_count} time{'s' if m.used_count != 1 else ''}, last "
-                f"{when(m.last_used_at)}" if m.used_count else "not used yet")
+        used = (counted("cli_memory.used", m.used_count, last=when(m.last_used_at))
+                if m.used_count else t("cli_memory.not_used"))
         print(f"    {describe_source(m)}, {when(m.created_at)}; {used}")
 
 
@@ -93,10 +102,8 @@ def _memory_list(args: argparse.Namespace) -> int:
     def job(vault: Vault) -> int:
         items = entries.memories(vault, proposed=args.proposed)
         if args.proposed and items and not args.json:
-            print("Waiting for your review: `companion memory accept ID` keeps one, "
-                  "`companion memory discard ID` throws it away.")
-        empty = ("No proposed memories are waiting." if args.proposed else
-                 "No memories yet; `companion memory add TEXT` tells the companion one.")
+            print(t("cli_memory.review_hint"))
+        empty = t("cli_memory.no_proposed" if args.proposed else "cli_memory.empty")
         _show_memories(items, args.json, empty)
         return 0
 
@@ -110,7 +117,7 @@ def _memory_search(args: argparse.Namespace) -> int:
 
     def job(vault: Vault) -> int:
         _show_memories(entries.search_memories(vault, args.query), args.json,
-                       "No memory matches.")
+                       t("cli_memory.no_match"))
         return 0
 
     return with_vault(args, job)
@@ -124,7 +131,7 @@ def _memory_add(args: argparse.Namespace) -> int:
 
     def job(vault: Vault) -> int:
         memory = entries.add_memory(vault, text, kind)
-        print(f"Remembered as memory #{memory.id} ({memory.kind}).")
+        print(t("cli_memory.added", id=memory.id, kind=memory.kind))
         return 0
 
     return with_vault(args, job, create=True)
@@ -138,7 +145,7 @@ def _memory_edit(args: argparse.Namespace) -> int:
 
     def job(vault: Vault) -> int:
         memory = entries.edit_memory(vault, args.id, text, kind)
-        print(f"Memory #{memory.id} ({memory.kind}) now reads as you wrote it.")
+        print(t("cli_memory.edited", id=memory.id, kind=memory.kind))
         return 0
 
     return with_vault(args, job)
@@ -149,7 +156,7 @@ def _memory_forget(args: argparse.Namespace) -> int:
 
     def job(vault: Vault) -> int:
         entries.forget_memory(vault, args.id)
-        print(f"Memory #{args.id} is forgotten: deleted from the vault and its search index.")
+        print(t("cli_memory.forgotten", id=args.id))
         return 0
 
     return with_vault(args, job)
@@ -162,9 +169,9 @@ def _memory_accept(args: argparse.Namespace) -> int:
         before = entries.get_memory(vault, args.id).status
         entries.accept_memory(vault, args.id)
         if before == "proposed":
-            print(f"Memory #{args.id} is kept; the companion may recall it now.")
+            print(t("cli_memory.accepted", id=args.id))
         else:
-            print(f"Memory #{args.id} was already kept; nothing changed.")
+            print(t("cli_memory.already_kept", id=args.id))
         return 0
 
     return with_vault(args, job)
@@ -175,7 +182,7 @@ def _memory_discard(args: argparse.Namespace) -> int:
 
     def job(vault: Vault) -> int:
         entries.discard_memory(vault, args.id)
-        print(f"Proposed memory #{args.id} is thrown away.")
+        print(t("cli_memory.discarded", id=args.id))
         return 0
 
     return with_vault(args, job)
@@ -192,8 +199,8 @@ def _commitments_add(args: argparse.Namespace) -> int:
 
     def job(vault: Vault) -> int:
         item = entries.add_commitment(vault, text, due)
-        when = f", due {item.due}" if item.due else ""
-        print(f"Saved commitment #{item.id}{when}.")
+        print(t("cli_memory.commitment_saved_due", id=item.id, due=item.due) if item.due
+              else t("cli_memory.commitment_saved", id=item.id))
         return 0
 
     return with_vault(args, job, create=True)
@@ -206,7 +213,7 @@ def _show_commitments(items: list[Commitment], as_json: bool, empty: str) -> Non
     if not items:
         print(empty)
     for c in items:
-        due = f"due {c.due}" if c.due else "no date"
+        due = t("cli_memory.due", due=c.due) if c.due else t("cli_memory.no_date")
         first, *rest = c.content.splitlines() or [""]
         print(f"#{c.id}  [{c.status}]  {due}  {first}")
         if rest:
@@ -218,8 +225,8 @@ def _commitments_list(args: argparse.Namespace) -> int:
 
     def job(vault: Vault) -> int:
         _show_commitments(entries.commitments(vault, include_all=args.all), args.json,
-                          "No commitments." if args.all else
-                          "No open commitments; `--all` shows done and dropped ones.")
+                          t("cli_memory.no_commitments" if args.all else
+                            "cli_memory.no_open_commitments"))
         return 0
 
     return with_vault(args, job)
@@ -231,11 +238,9 @@ def _commitment_step(action: str) -> Callable[[argparse.Namespace], int]:
 
         operations = {"done": entries.complete_commitment, "drop": entries.drop_commitment,
                       "accept": entries.accept_commitment}
-        words = {"done": "done", "drop": "dropped", "accept": "open"}
-
         def job(vault: Vault) -> int:
             item = operations[action](vault, args.id)
-            print(f"Commitment #{item.id} is {words[action]}.")
+            print(t(f"cli_memory.commitment_{action}", id=item.id))
             return 0
 
         return with_vault(args, job)

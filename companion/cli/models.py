@@ -14,7 +14,9 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from companion.cli.steps import confirmed
 from companion.errors import ModelError, UsageError
+from companion.i18n import t
 
 if TYPE_CHECKING:
     from companion.models.pin import Pin
@@ -22,36 +24,35 @@ if TYPE_CHECKING:
 
 
 def add_parsers(sub: Any) -> None:
-    models = sub.add_parser("models", help="list, install, verify and choose models")
+    models = sub.add_parser("models", help=t("cli_help.models"))
     verbs = models.add_subparsers(dest="verb", metavar="ACTION", required=True)
-    listing = verbs.add_parser("list", help="every model companion knows, and which fit here")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    install = verbs.add_parser("install", help="download a model from the registry")
+    listing = verbs.add_parser("list", help=t("cli_help.models_list"))
+    listing.add_argument("--json", action="store_true", help=t("cli_help.json"))
+    install = verbs.add_parser("install", help=t("cli_help.models_install"))
     install.add_argument("id", metavar="ID")
-    install.add_argument("--mirror", metavar="URL",
-                         help="download from this base URL instead of Hugging Face")
-    imp = verbs.add_parser("import", help="copy a model file in (from a USB stick, say)")
+    install.add_argument("--mirror", metavar="URL", help=t("cli_help.models_mirror"))
+    imp = verbs.add_parser("import", help=t("cli_help.models_import"))
     imp.add_argument("path", metavar="PATH")
-    imp.add_argument("--id", dest="model_id", metavar="ID", help="the id to give it")
-    verify = verbs.add_parser("verify", help="re-hash model files and check them")
+    imp.add_argument("--id", dest="model_id", metavar="ID", help=t("cli_help.models_id"))
+    verify = verbs.add_parser("verify", help=t("cli_help.models_verify"))
     verify.add_argument("id", metavar="ID", nargs="?")
-    remove = verbs.add_parser("remove", help="delete a model file")
+    remove = verbs.add_parser("remove", help=t("cli_help.models_remove"))
     remove.add_argument("id", metavar="ID")
-    remove.add_argument("--yes", action="store_true", help="do not ask")
-    use = verbs.add_parser("use", help="pin the companion to this model (ID `engine`: to how "
-                                       "your own engine answers now)")
+    remove.add_argument("--yes", action="store_true", help=t("cli_help.yes"))
+    use = verbs.add_parser("use", help=t("cli_help.models_use"))
     use.add_argument("id", metavar="ID")
-    verbs.add_parser("rollback", help="go back to the previous pin")
-    try_ = verbs.add_parser("try", help="compare a model's answers with the pinned one")
+    verbs.add_parser("rollback", help=t("cli_help.models_rollback"))
+    try_ = verbs.add_parser("try", help=t("cli_help.models_try"))
     try_.add_argument("id", metavar="ID")
-    try_.add_argument("--conversation", type=int, metavar="ID", help="replay this conversation")
+    try_.add_argument("--conversation", type=int, metavar="ID",
+                      help=t("cli_help.models_conversation"))
     try_.add_argument("--last", type=int, default=3, metavar="N",
-                      help="how many of your latest messages to replay (default 3)")
-    try_.add_argument("--json", action="store_true", help="print JSON")
-    pin = sub.add_parser("pin", help="what the companion is pinned to")
+                      help=t("cli_help.models_last"))
+    try_.add_argument("--json", action="store_true", help=t("cli_help.json"))
+    pin = sub.add_parser("pin", help=t("cli_help.pin"))
     pin_verbs = pin.add_subparsers(dest="verb", metavar="ACTION", required=True)
-    show = pin_verbs.add_parser("show", help="print the pin and its history")
-    show.add_argument("--json", action="store_true", help="print JSON")
+    show = pin_verbs.add_parser("show", help=t("cli_help.pin_show"))
+    show.add_argument("--json", action="store_true", help=t("cli_help.json"))
 
 
 def _hash_progress(line: ProgressLine, total: int) -> Callable[[int], None]:
@@ -91,21 +92,24 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(view.as_dict(), ensure_ascii=False))
         return 0
-    print(f"This computer has {view.memory_gb:.1f} GB of memory.")
-    print(f"Speeds are estimates for its {view.machine.cores} cores and memory that copies "
-          f"{view.machine.bandwidth_gbs:.1f} GB/s. The recommended model is the largest "
-          f"estimated at {COMFORTABLE_TOKENS_PER_S:g} tokens/s or more (else the fastest).")
+    print(t("cli_models.memory", gb=f"{view.memory_gb:.1f}"))
+    print(t("cli_models.speeds", cores=view.machine.cores,
+            bandwidth=f"{view.machine.bandwidth_gbs:.1f}",
+            comfortable=f"{COMFORTABLE_TOKENS_PER_S:g}"))
     for row in view.rows:
-        marks = [m for m, on in (("pinned", row.pinned), ("installed", row.installed),
-                                 ("recommended", row.recommended)) if on]
-        fit = "fits" if row.fits else "needs more memory"
-        verified = "" if row.verified else ", unverified"
+        marks = [t(f"cli_models.mark_{m}") for m, on in (("pinned", row.pinned),
+                                                     ("installed", row.installed),
+                                                     ("recommended", row.recommended)) if on]
+        fit = t("cli_models.fits") if row.fits else t("cli_models.needs_memory")
+        verified = "" if row.verified else t("cli_models.unverified")
         print(f"\n{row.id}  {row.name}{'  [' + ', '.join(marks) + ']' if marks else ''}")
-        print(f"    {row.size / 1e9:.2f} GB file, {row.ram:g} GB memory ({fit}){verified}")
-        print(f"    {rough(row.est_tokens_per_s)} tok/s here, first reply after "
-              f"{rough(row.est_first_reply_s)} s")
+        print("    " + t("cli_models.sizes", size=f"{row.size / 1e9:.2f}", ram=f"{row.ram:g}",
+                          fit=fit, verified=verified))
+        print("    " + t("cli_models.speed", tokens=rough(row.est_tokens_per_s),
+                          first=rough(row.est_first_reply_s)))
         if row.languages:
-            print(f"    languages: {' '.join(row.languages)}; licence: {row.licence}")
+            print("    " + t("cli_models.languages", languages=" ".join(row.languages),
+                              licence=row.licence))
     return 0
 
 
@@ -116,21 +120,20 @@ def _install(args: argparse.Namespace) -> int:
 
     _where, settings, library, registry = _library_and_registry(args)
     entry = registry.get(args.id)
-    line = ProgressLine(f"Downloading {entry.id}")
+    line = ProgressLine(t("cli_models.downloading", id=entry.id))
     cancel = threading.Event()
     try:
         model = install.install(library, entry, registry, mirror=args.mirror or settings.mirror,
                                 progress=line.update, cancel=cancel)
     except (KeyboardInterrupt, DownloadCancelled):
         line.finish()
-        print(f"companion: the download of {entry.id} was stopped; what arrived is kept, and "
-              "running the same command again resumes it.", file=sys.stderr)
+        print(f"companion: {t('cli_models.download_stopped', id=entry.id)}", file=sys.stderr)
         return 130
     except ModelError:
         line.finish()
         raise
-    line.finish(f"Installed {model.id} ({model.short_hash}, verified). "
-                f"`companion models use {model.id}` pins your companion to it.")
+    line.finish(t("cli_models.installed_model", id=model.id, hash=model.short_hash) + " "
+                + t("cli_models.use_hint", id=model.id))
     return 0
 
 
@@ -142,7 +145,7 @@ def _import(args: argparse.Namespace) -> int:
 
     _where, _settings, library, registry = _library_and_registry(args)
     source = Path(args.path).expanduser()
-    line = ProgressLine(f"Copying and checking {source.name}")
+    line = ProgressLine(t("cli_models.copying", name=source.name))
     size = source.stat().st_size if source.is_file() else 0
     try:
         model = install.import_file(library, source, registry, model_id=args.model_id,
@@ -151,14 +154,14 @@ def _import(args: argparse.Namespace) -> int:
         line.finish()
         raise
     if model.verified:
-        text = f"Imported {model.id}: its sha256 matches the registry, so it is verified."
+        text = t("cli_models.imported", id=model.id)
     else:
         meta = model.metadata
-        template = "has" if meta.get("has_chat_template") else "has NO"
-        text = (f"Imported {model.id} as an unverified model (its sha256 {model.short_hash} is not "
-                f"in the registry): {meta.get('architecture')}, {meta.get('parameters'):,} "
-                f"parameters, context {meta.get('context')}, {template} chat template.")
-    line.finish(text + f" `companion models use {model.id}` pins your companion to it.")
+        text = t("cli_models.imported_unverified" if meta.get("has_chat_template") else
+                 "cli_models.imported_unverified_no_template", id=model.id,
+                 hash=model.short_hash, architecture=meta.get("architecture"),
+                 parameters=f"{meta.get('parameters'):,}", context=meta.get("context"))
+    line.finish(text + " " + t("cli_models.use_hint", id=model.id))
     return 0
 
 
@@ -170,11 +173,11 @@ def _verify(args: argparse.Namespace) -> int:
     _where, _settings, library, registry = _library_and_registry(args)
     targets = [resolve_local(library, registry, args.id)] if args.id else library.all()
     if not targets:
-        print("No models are installed yet; `companion models list` shows what is available.")
+        print(t("cli_models.none_installed"))
         return 0
     problems = 0
     for model in targets:
-        line = ProgressLine(f"Checking {model.id}")
+        line = ProgressLine(t("cli_models.checking", id=model.id))
         result = install.verify(library, model, registry, _hash_progress(line, model.size))
         line.finish()
         print(result.sentence)
@@ -191,13 +194,11 @@ def _remove(args: argparse.Namespace) -> int:
     pinned = model.sha256 in library.pinned
     if not args.yes:
         if not sys.stdin.isatty():
-            raise UsageError(f"Removing {model.id} needs a yes: add --yes to confirm.")
-        warning = (" Your companion is pinned to it (now or in its history); without it, "
-                   "companion cannot start with that pin until you install it again."
-                   if pinned else "")
-        answer = input(f"Delete {model.id} ({model.size / 1e9:.2f} GB)?{warning} [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            print("Nothing was deleted.")
+            raise UsageError(t("cli_models.remove_needs_yes", id=model.id))
+        question = t("cli_models.remove_question_pinned" if pinned else
+                     "cli_models.remove_question", id=model.id, size=f"{model.size / 1e9:.2f}")
+        if not confirmed(input(f"{question} [y/N] ")):
+            print(t("cli_models.nothing_deleted"))
             return 0
     print(install.remove(library, model))
     return 0
@@ -205,6 +206,20 @@ def _remove(args: argparse.Namespace) -> int:
 
 def _describe(pin: Pin) -> str:
     return f"{pin.model_name} ({pin.model_id}, {pin.short_hash})"
+
+
+def _back(before: Pin | None) -> str:
+    """The way back, after a new pin (nothing for a first one)."""
+    return " " + t("cli_models.rollback_hint", model=_describe(before)) if before else ""
+
+
+def _field(name: str, value: object) -> None:
+    """One line of `pin show`: the label in the person's language, values lined up (wide
+    scripts take two cells a character)."""
+    from rich.cells import cell_len
+
+    label = t(f"cli_models.field_{name}")
+    print(f"  {label}{' ' * max(1, 17 - cell_len(label))}{value}")
 
 
 def _with_vault(args: argparse.Namespace, job: Callable[[Any, Any, Any], int],
@@ -215,8 +230,7 @@ def _with_vault(args: argparse.Namespace, job: Callable[[Any, Any, Any], int],
 
     where, settings = settings_for(args)
     if not create and unlock.needs_new_vault(where):
-        raise UsageError(f"There is no vault in {where.data} yet; start companion once with "
-                         "--model PATH to create it.")
+        raise UsageError(t("cli_models.no_vault", folder=where.data))
     vault = open_vault(args, where)
     try:
         return job(where, settings, vault)
@@ -235,8 +249,7 @@ def _use(args: argparse.Namespace) -> int:
 
     def job(where: Any, settings: Any, vault: Any) -> int:
         pin, before = pinned_model.use(where, vault, settings, args.id)
-        back = f" `companion models rollback` returns to {_describe(before)}." if before else ""
-        print(f"Your companion is now pinned to {_describe(pin)}.{back}")
+        print(t("cli_models.pinned_to", model=_describe(pin)) + _back(before))
         return 0
 
     return _with_vault(args, job, create=True)
@@ -246,9 +259,8 @@ def _accept_engine(_where: Any, settings: Any, vault: Any) -> int:
     from companion.conversation import pinned_model
 
     pin, before = pinned_model.accept_engine(vault, settings)
-    back = f" `companion models rollback` returns to {_describe(before)}." if before else ""
-    print(f"Your companion is now pinned to how {pin.model_name} on your engine at "
-          f"{pin.engine_url} answers ({pin.short_hash}).{back}")
+    print(t("cli_models.pinned_to_engine", name=pin.model_name, url=pin.engine_url,
+            hash=pin.short_hash) + _back(before))
     return 0
 
 
@@ -257,8 +269,7 @@ def _rollback(args: argparse.Namespace) -> int:
 
     def job(where: Any, _settings: Any, vault: Any) -> int:
         now, left = pinning.rollback(where, vault)
-        print(f"Your companion is pinned to {_describe(now)} again (instead of "
-              f"{_describe(left)}, whose file is kept).")
+        print(t("cli_models.rolled_back", model=_describe(now), left=_describe(left)))
         return 0
 
     return _with_vault(args, job)
@@ -269,7 +280,7 @@ def _try(args: argparse.Namespace) -> int:
     from companion.models import pinning
 
     if args.last < 1:
-        raise UsageError("--last must be 1 or more.")
+        raise UsageError(t("cli_models.last"))
     _where, _settings, library, registry = _library_and_registry(args)
     pinning.resolve_local(library, registry, args.id)  # an unknown id needs no passphrase
 
@@ -286,10 +297,12 @@ def _try(args: argparse.Namespace) -> int:
             }, ensure_ascii=False))
             return 0
         for n, pair in enumerate(result.pairs, start=1):
-            print(f"── {n}. You wrote ──\n{pair.user_text}\n")
-            print(f"── pinned: {result.pin.model_id} ──\n{pair.pinned}\n")
-            print(f"── candidate: {result.candidate_id} ──\n{pair.candidate}\n")
-        print(f"Nothing was saved. `companion models use {result.candidate_id}` switches to it.")
+            print(f"── {t('cli_models.you_wrote', n=n)} ──\n{pair.user_text}\n")
+            print(f"── {t('cli_models.pinned_one', id=result.pin.model_id)} ──\n"
+                  f"{pair.pinned}\n")
+            print(f"── {t('cli_models.candidate', id=result.candidate_id)} ──\n"
+                  f"{pair.candidate}\n")
+        print(t("cli_models.tried", id=result.candidate_id))
         return 0
 
     return _with_vault(args, job)
@@ -311,25 +324,23 @@ def cmd_pin(args: argparse.Namespace) -> int:
             }, ensure_ascii=False))
             return 0
         if current is None:
-            print("Nothing is pinned yet; the first model you start companion with is pinned.")
+            print(t("cli_models.nothing_pinned"))
             return 0
         pin = Pin.from_dict(current.data)
-        print(f"Pinned since {current.created_at}: {_describe(pin)}")
+        print(t("cli_models.pinned_since", since=current.created_at, model=_describe(pin)))
         if pin.remote:
-            print(f"  engine           {pin.engine_url} (checked by behaviour at every start)")
+            _field("engine", t("cli_models.engine_checked", url=pin.engine_url))
         else:
-            print(f"  model sha256     {pin.model_sha256}")
-            print(f"  file             {pin.model_path}")
-        print(f"  chat template    {pin.chat_template_sha256[:12] or '(none)'}")
-        print(f"  persona          {pin.persona_sha256[:12]}")
-        print(f"  runtime          {pin.runtime}")
-        print(f"  fingerprint      {pin.fingerprint[:12]}")
-        sampling = ", ".join(f"{k}={v}" for k, v in pin.sampling.as_dict().items())
-        print(f"  sampling         {sampling}")
+            _field("model_sha256", pin.model_sha256)
+            _field("file", pin.model_path)
+        _field("chat_template", pin.chat_template_sha256[:12] or t("cli_models.none"))
+        _field("persona", pin.persona_sha256[:12])
+        _field("runtime", pin.runtime)
+        _field("fingerprint", pin.fingerprint[:12])
+        _field("sampling", ", ".join(f"{k}={v}" for k, v in pin.sampling.as_dict().items()))
         earlier = [r for r in rows if r.id != current.id]
         if earlier:
-            print(f"{len(earlier)} earlier pin(s); `companion models rollback` returns to the "
-                  "previous one.")
+            print(t("cli_models.earlier_pins", n=len(earlier)))
         return 0
 
     return _with_vault(args, job)

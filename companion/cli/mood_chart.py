@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from companion.errors import UsageError
+from companion.i18n import t
 
 if TYPE_CHECKING:
     from companion.memory.trends import MoodTrend
@@ -30,7 +31,7 @@ MAX_WIDTH = 100
 def check_days(days: int) -> int:
     """Refused before the vault is opened."""
     if not 1 <= days <= MAX_DAYS:
-        raise UsageError(f"--days must be between 1 and {MAX_DAYS}.")
+        raise UsageError(t("cli_journal.days", most=MAX_DAYS))
     return days
 
 

@@ -18,15 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from companion.errors import UsageError
+from companion.i18n import t
 
 
 def add_parsers(sub: Any) -> None:
     """Add this module's subcommand to the top-level parser."""
-    change = sub.add_parser("passphrase", help="change the passphrase (the data is not "
-                            "rewritten)")
+    change = sub.add_parser("passphrase", help=t("cli_help.passphrase"))
     change.add_argument("--new-passphrase-file", metavar="NEW", type=Path,
-                        help="for scripts: the new passphrase from the first line of NEW "
-                        "(the current one comes from --passphrase-file)")
+                        help=t("cli_help.new_passphrase_file"))
 
 
 def cmd_passphrase(args: argparse.Namespace) -> int:
@@ -36,11 +35,9 @@ def cmd_passphrase(args: argparse.Namespace) -> int:
 
     where, _settings = settings_for(args)
     if unlock.needs_new_vault(where):
-        raise UsageError(f"There is no vault in {where.data} yet, so there is no passphrase "
-                         "to change.")
+        raise UsageError(t("cli.no_vault_passphrase", folder=where.data))
     if args.new_passphrase_file is None and not sys.stdin.isatty():
-        raise UsageError("No new passphrase was given; run in a terminal or pass "
-                         "--new-passphrase-file NEW (nothing was changed).")
+        raise UsageError(t("cli.no_new_passphrase"))
     held: list[bytearray] = []  # read from files: overwritten however this ends
     try:
         new = None
@@ -55,9 +52,7 @@ def cmd_passphrase(args: argparse.Namespace) -> int:
     finally:
         for secret in held:
             wipe(secret)
-    print(f"Changed the passphrase of the vault in {where.data}; only the new one opens it "
-          "now (the data itself was not rewritten). Backups made before still open with "
-          "the old passphrase.")
+    print(t("cli.passphrase_changed", folder=where.data))
     return 0
 
 
@@ -72,7 +67,7 @@ def _current(args: argparse.Namespace, where: Any, held: list[bytearray], *,
         old: str | bytearray = unlock.read_passphrase_bytes(args.passphrase_file)
         held.append(old)
     else:
-        old = ask_passphrase("Current passphrase: ")
+        old = ask_passphrase(t("cli.current_prompt"))
     if check:
         unlock.unlock_vault(where, old).close()  # WrongPassphrase (exit 3) before more
     return old
@@ -82,10 +77,10 @@ def _typed_twice() -> str:
     from companion.cli.steps import ask_passphrase
     from companion.conversation import unlock
 
-    new = ask_passphrase("New passphrase: ")
+    new = ask_passphrase(t("cli.new_prompt"))
     unlock.check_new_passphrase(new)
-    if ask_passphrase("Type the new passphrase once more: ") != new:
-        raise UsageError("The two new passphrases differ; nothing was changed.")
+    if ask_passphrase(t("cli.new_again_prompt")) != new:
+        raise UsageError(t("cli.new_passphrases_differ"))
     return new
 
 

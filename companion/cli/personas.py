@@ -13,13 +13,15 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from companion.i18n import t
+
 
 def add_parsers(sub: Any) -> None:
     """Add this module's subcommands to the top-level parser."""
-    personas = sub.add_parser("personas", help="the personas the companion can speak as")
+    personas = sub.add_parser("personas", help=t("cli_help.personas"))
     verbs = personas.add_subparsers(dest="verb", metavar="ACTION", required=True)
-    listing = verbs.add_parser("list", help="built-in personas and your own")
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing = verbs.add_parser("list", help=t("cli_help.personas_list"))
+    listing.add_argument("--json", action="store_true", help=t("cli_help.json"))
 
 
 def cmd_personas(args: argparse.Namespace) -> int:
@@ -38,11 +40,10 @@ def cmd_personas(args: argparse.Namespace) -> int:
                          ensure_ascii=False, indent=2))
         return 0
     for persona in known.personas.values():
-        whose = "built-in" if persona.builtin else persona.source
-        language = f", answers in {persona.language}" if persona.language else ""
+        whose = t("cli.builtin") if persona.builtin else persona.source
+        language = t("cli.answers_in", language=persona.language) if persona.language else ""
         print(f"{persona.name:<20} {persona.label} ({whose}{language})")
-    print(f"\nYour own personas go in {folder}; choose one in the app (Persona) or with "
-          "persona_name in config.toml.")
+    print("\n" + t("cli.personas_hint", folder=folder))
     return 0
 
 

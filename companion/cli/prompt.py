@@ -14,14 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from companion.errors import ModelError
+from companion.i18n import t
 
 
 def add_parsers(sub: Any) -> None:
-    prompt = sub.add_parser("prompt", help="show exactly what the model would see for the "
-                                           "next message (nothing is sent or saved)")
+    prompt = sub.add_parser("prompt", help=t("cli_help.prompt"))
     prompt.add_argument("text", metavar="TEXT", nargs="?", default="",
-                        help="the next message; - reads it from stdin (optional)")
-    prompt.add_argument("--json", action="store_true", help="print one JSON object")
+                        help=t("cli_help.prompt_text"))
+    prompt.add_argument("--json", action="store_true", help=t("cli_help.json_one"))
 
 
 def cmd_prompt(args: argparse.Namespace) -> int:
@@ -40,8 +40,7 @@ def cmd_prompt(args: argparse.Namespace) -> int:
         loaded = pinned_model.load(where, vault, settings, cli_model=args.model,
                                    overrides=overrides(args))
         if loaded is None:
-            raise ModelError("No model is set, so there is no prompt to show; run again with "
-                             "--model PATH to a .gguf file.")
+            raise ModelError(t("cli.prompt_no_model"))
         session = Session(vault, settings, loaded.engine)
         view = session.preview(text)
     finally:
@@ -52,8 +51,8 @@ def cmd_prompt(args: argparse.Namespace) -> int:
                     "template": view.template})
     else:
         print(view.text)
-        print(f"\n({view.tokens} tokens, {view.control_tokens} of them the template's "
-              "markup)")
+        print("\n" + t("cli.prompt_tokens", tokens=view.tokens,
+                        control=view.control_tokens))
     return 0
 
 

@@ -9,16 +9,17 @@ from collections.abc import Callable
 from typing import Any
 
 from companion.errors import ModelError, UsageError
+from companion.i18n import t
 
 
 def add_parsers(sub: Any) -> None:
-    reflect = sub.add_parser(
-        "consolidate", help="summarise conversations and propose memories now")
-    reflect.add_argument("--conversation", type=int, metavar="ID", help="only this one")
-    reflect.add_argument("--json", action="store_true", help="print JSON")
-    why = sub.add_parser("why", help="what was recalled for a reply")
+    reflect = sub.add_parser("consolidate", help=t("cli_help.consolidate"))
+    reflect.add_argument("--conversation", type=int, metavar="ID",
+                         help=t("cli_help.consolidate_conversation"))
+    reflect.add_argument("--json", action="store_true", help=t("cli_help.json"))
+    why = sub.add_parser("why", help=t("cli_help.why"))
     why.add_argument("message", type=int, metavar="MESSAGE_ID")
-    why.add_argument("--json", action="store_true", help="print JSON")
+    why.add_argument("--json", action="store_true", help=t("cli_help.json"))
 
 
 def _needs_vault(args: argparse.Namespace) -> tuple[Any, Any, Any]:
@@ -27,8 +28,7 @@ def _needs_vault(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
     where, settings = settings_for(args)
     if unlock.needs_new_vault(where):
-        raise UsageError(f"There is no vault in {where.data} yet; start companion once to "
-                         "create it.")
+        raise UsageError(t("cli_say.no_vault", folder=where.data))
     return where, settings, open_vault(args, where)
 
 
@@ -40,15 +40,13 @@ def cmd_consolidate(args: argparse.Namespace) -> int:
     try:
         loaded = pinned_model.load(where, vault, settings, cli_model=args.model)
         if loaded is None:
-            raise ModelError("No model is set, so nothing can be summarised; run again with "
-                             "--model PATH.")
+            raise ModelError(t("cli_say.consolidate_no_model"))
         with vault.lock:
             targets = ([args.conversation] if args.conversation is not None
                        else vault.summaries.stale_conversations())
             if args.conversation is not None and vault.conversations.get(args.conversation) \
                     is None:
-                raise UsageError(f"There is no conversation {args.conversation}; "
-                                 "`companion history` lists them.")
+                raise UsageError(t("cli_say.no_conversation", id=args.conversation))
         results = []
         for conversation_id in targets:
             done = consolidate(vault, loaded.engine, conversation_id,
@@ -67,15 +65,18 @@ def cmd_consolidate(args: argparse.Namespace) -> int:
                                 for c in r.commitments],
             } for r in results], ensure_ascii=False))
         elif not results:
-            print("Nothing new to summarise.")
+            print(t("cli_say.nothing_new"))
         else:
             for r in results:
-                print(f"Conversation {r.summary.conversation_id}: {r.summary.content}")
+                print(t("cli_say.summary", id=r.summary.conversation_id,
+                        summary=r.summary.content))
                 for m in r.memories:
-                    print(f"  memory #{m.id} ({m.kind}, {m.status}): {m.content}")
+                    print("  " + t("cli_say.memory", id=m.id, kind=m.kind, status=m.status,
+                                   text=m.content))
                 for c in r.commitments:
-                    print(f"  commitment #{c.id} ({c.status}, due {c.due or '-'}): {c.content}")
-            print("Review proposals with `companion memory list --proposed`.")
+                    print("  " + t("cli_say.commitment", id=c.id, status=c.status,
+                                   due=c.due or "-", text=c.content))
+            print(t("cli_say.review_hint"))
         return 0
     finally:
         vault.close()
@@ -91,12 +92,12 @@ def cmd_why(args: argparse.Namespace) -> int:
             print(json.dumps([{"kind": k, "id": i, "score": s, "text": t}
                               for k, i, s, t in items], ensure_ascii=False))
         elif not items:
-            print(f"Nothing was recalled for message {args.message}: the reply came from the "
-                  "conversation alone.")
+            print(t("cli_say.nothing_recalled", id=args.message))
         else:
             for kind, item_id, score, text in items:
-                shown = text if text is not None else "(since forgotten)"
-                print(f"{kind} #{item_id} (score {score:.2f}): {shown}")
+                shown = text if text is not None else t("cli_say.since_forgotten")
+                print(t("cli_say.recalled", kind=kind, id=item_id, score=f"{score:.2f}",
+                        text=shown))
         return 0
     finally:
         vault.close()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from companion.care.modes import MODES
 from companion.errors import CompanionError, UsageError
+from companion.i18n import t
 
 if TYPE_CHECKING:
     from companion.care.boundaries import Decision
@@ -27,24 +28,18 @@ if TYPE_CHECKING:
 
 
 def add_parsers(sub: Any) -> None:
-    say = sub.add_parser("say", help="answer one message without the TUI")
-    say.add_argument("text", metavar="TEXT", nargs="?",
-                     help="the message; - reads it from stdin (optional with --end or "
-                          "--exercise)")
-    say.add_argument("--new", action="store_true", help="start a new conversation")
-    say.add_argument("--json", action="store_true", help="print one JSON object at the end")
-    say.add_argument("--mode", choices=MODES, help="switch the conversation to this mode "
-                     "first (it stays in it)")
-    say.add_argument("--role", metavar="NAME", help="rehearse: who the companion plays")
-    say.add_argument("--scene", metavar="TEXT", default="",
-                     help="rehearse: what they are like and what the conversation is about")
-    say.add_argument("--voices", metavar="A,B,C",
-                     help="room: two to four voices, separated by commas")
-    say.add_argument("--exercise", metavar="ID", help="exercise: start (or resume) this one")
+    say = sub.add_parser("say", help=t("cli_help.say"))
+    say.add_argument("text", metavar="TEXT", nargs="?", help=t("cli_help.say_text"))
+    say.add_argument("--new", action="store_true", help=t("cli_help.say_new"))
+    say.add_argument("--json", action="store_true", help=t("cli_help.say_json"))
+    say.add_argument("--mode", choices=MODES, help=t("cli_help.say_mode"))
+    say.add_argument("--role", metavar="NAME", help=t("cli_help.say_role"))
+    say.add_argument("--scene", metavar="TEXT", default="", help=t("cli_help.say_scene"))
+    say.add_argument("--voices", metavar="A,B,C", help=t("cli_help.say_voices"))
+    say.add_argument("--exercise", metavar="ID", help=t("cli_help.say_exercise"))
     say.add_argument("--continue-anyway", action="store_true",
-                     help="answer even during the pause after your daily limit")
-    say.add_argument("--end", action="store_true",
-                     help="rehearse: end the rehearsal with a short debrief")
+                     help=t("cli_help.say_continue"))
+    say.add_argument("--end", action="store_true", help=t("cli_help.say_end"))
 
 
 def _read_message(text: str) -> str:
@@ -54,7 +49,7 @@ def _read_message(text: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise UsageError("The message on stdin is not valid UTF-8; nothing was saved.") from None
+        raise UsageError(t("cli_say.not_utf8")) from None
 
 
 def _mode_request(args: argparse.Namespace) -> tuple[str, dict[str, object] | None] | None:
@@ -144,9 +139,9 @@ def cmd_say(args: argparse.Namespace) -> int:
     where, settings = settings_for(args)
     text = _read_message(args.text) if args.text is not None else None
     if text is None and not (args.end or args.exercise):
-        raise UsageError("Give the message to send, or - to read it from stdin.")
+        raise UsageError(t("cli_say.no_text"))
     if text is not None and not text.strip():
-        raise UsageError("There is nothing to send; the message is empty.")
+        raise UsageError(t("cli_say.empty"))
     requested = _mode_request(args)
     vault = open_vault(args, where)
     try:
@@ -157,7 +152,7 @@ def cmd_say(args: argparse.Namespace) -> int:
         if requested is not None:
             session.set_mode(*requested)
         if args.end and session.mode().name != "rehearse":
-            raise UsageError("There is no rehearsal going on in this conversation to end.")
+            raise UsageError(t("cli_say.no_rehearsal"))
         # The words are saved before any model is touched (llama.cpp can end a process).
         # Only when a check-in will open the new conversation do they wait, as the draft
         # (in the vault all the same), until the question is posted.
@@ -220,8 +215,7 @@ def cmd_say(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             if not args.json:
                 sys.stdout.write("\n")
-            print("companion: stopped; your message and the reply so far are saved.",
-                  file=sys.stderr)
+            print(f"companion: {t('cli_say.stopped')}", file=sys.stderr)
             return 130
         checked = session.second_opinion() if text is not None else None  # after the reply
         raised = checked is not None and checked.fired and support is None  # by the model
@@ -276,10 +270,7 @@ def _reminder(session: Session, *, crisis: bool) -> str | None:
 def _no_model() -> CompanionError:
     from companion.errors import ModelError
 
-    return ModelError(
-        "No model is set, so your message is saved without a reply; "
-        "run again with --model PATH to a .gguf file."
-    )
+    return ModelError(t("cli_say.no_model"))
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"say": cmd_say}

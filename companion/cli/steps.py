@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from companion.errors import UsageError
+from companion.i18n import t
 
 if TYPE_CHECKING:  # heavy-ish imports stay out of `companion --help`
     from companion.config import Settings
@@ -27,16 +28,17 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def settings_for(args: argparse.Namespace) -> tuple[Paths, Settings]:
-    from companion import config, logs, paths
+    from companion import config, i18n, logs, paths
 
     where = paths.resolve(args.home)
     where.ensure()
     logs.setup(where.log_file)
     settings, warning = config.load_or_default(where.config_file)
+    i18n.use(i18n.choose(settings.ui_language, settings.language))  # from here on, theirs
     if warning:
         print(f"companion: {warning}", file=sys.stderr)
     if args.temperature is not None and args.temperature < 0:
-        raise UsageError("The temperature must be 0 or more.")
+        raise UsageError(t("cli.temperature"))
     settings = replace(
         settings,
         seed=args.seed if args.seed is not None else settings.seed,
@@ -56,24 +58,20 @@ def ask_passphrase(prompt: str) -> str:
     """Typed at the terminal without echo; refused without a terminal, where getpass
     would fall back to echoing the passphrase."""
     if not sys.stdin.isatty():
-        raise UsageError(
-            "No passphrase was given; run in a terminal or pass --passphrase-file FILE."
-        )
+        raise UsageError(t("cli.no_passphrase"))
     try:
         return getpass.getpass(prompt)
     except (EOFError, OSError):
-        raise UsageError(
-            "No passphrase was given; run in a terminal or pass --passphrase-file FILE."
-        ) from None
+        raise UsageError(t("cli.no_passphrase")) from None
 
 
-def passphrase_for(args: argparse.Namespace, prompt: str = "Passphrase: ") -> str:
-    """From --passphrase-file when given, else asked at the terminal."""
+def passphrase_for(args: argparse.Namespace, prompt: str | None = None) -> str:
+    """From --passphrase-file when given, else asked at the terminal ("Passphrase: ")."""
     from companion.conversation import unlock
 
     if args.passphrase_file is not None:
         return unlock.read_passphrase_file(args.passphrase_file)
-    return ask_passphrase(prompt)
+    return ask_passphrase(prompt or t("cli.passphrase_prompt"))
 
 
 def open_vault(args: argparse.Namespace, where: Paths) -> Vault:
@@ -83,11 +81,11 @@ def open_vault(args: argparse.Namespace, where: Paths) -> Vault:
     if args.passphrase_file is not None:
         passphrase = unlock.read_passphrase_file(args.passphrase_file)
     elif new:
-        passphrase = ask_passphrase("Choose a passphrase for your new vault: ")
-        if ask_passphrase("Type it once more: ") != passphrase:
-            raise UsageError("The two passphrases differ; nothing was created. Try again.")
+        passphrase = ask_passphrase(t("cli.new_vault_prompt"))
+        if ask_passphrase(t("cli.again_prompt")) != passphrase:
+            raise UsageError(t("cli.passphrases_differ"))
     else:
-        passphrase = ask_passphrase("Passphrase: ")
+        passphrase = ask_passphrase(t("cli.passphrase_prompt"))
     if new:
         return unlock.create_vault(where, passphrase)
     return unlock.unlock_vault(where, passphrase)
@@ -99,8 +97,7 @@ def with_vault(args: argparse.Namespace, job: Job, create: bool = False) -> int:
 
     where, _settings = settings_for(args)
     if not create and unlock.needs_new_vault(where):
-        raise UsageError(f"There is no vault in {where.data} yet, so there is nothing to "
-                         "show; `companion journal add TEXT` or starting companion creates it.")
+        raise UsageError(t("cli.no_vault_show", folder=where.data))
     vault = open_vault(args, where)
     try:
         return job(vault)
@@ -127,6 +124,32 @@ def when(stamp: str | None) -> str:
 
 def indented(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines() or [""])
+
+
+def counted(key: str, n: int, **values: Any) -> str:
+    """`{key}_one`, `_few` or `_many` with `n`, by the current language's plural rule.
+
+    Russian needs three forms; every catalogue writes all three (English's `_few` is its
+    `_many`), so the parity check holds and no language is forced into English's two."""
+    from companion import i18n
+
+    code = i18n.current()
+    if code == "ru":
+        form = ("one" if n % 10 == 1 and n % 100 != 11 else
+                "few" if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else "many")
+    elif code in ("ko", "zh"):
+        form = "many"
+    elif code in ("fr", "hi"):
+        form = "one" if n in (0, 1) else "many"
+    else:
+        form = "one" if n == 1 else "many"
+    return t(f"{key}_{form}", n=n, **values)
+
+
+def confirmed(answer: str) -> bool:
+    """An explicit yes: y or yes always, and the person's own words for it."""
+    words = {"y", "yes", *(w.strip() for w in t("cli.yes_words").split(","))}
+    return answer.strip().lower() in words - {""}
 
 
 def dispatch(handlers: dict[str, Callable[[argparse.Namespace], int]]

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from companion.domain import Message
 from companion.errors import UsageError
+from companion.i18n import t
 from companion.vault.connection import transaction
 from companion.vault.conversations import _title_from
 
@@ -67,11 +68,11 @@ def last_user_message(vault: Vault, conversation_id: int | None) -> Message | No
 def edit_last(vault: Vault, conversation_id: int | None, text: str) -> Edited:
     """Give the person's last message new words and remove the replies after it."""
     if not text.strip():
-        raise UsageError("The new words are empty; to remove the message, delete it instead.")
+        raise UsageError(t("conversation_errors.edit_empty"))
     with vault.lock:
         last = last_user_message(vault, conversation_id)
         if last is None:
-            raise UsageError("There is no message of yours here to edit.")
+            raise UsageError(t("conversation_errors.nothing_to_edit"))
         after = [m for m in vault.conversations.messages(last.conversation_id)
                  if m.id > last.id]
         counts = _forget_derived(vault, last.conversation_id, [last, *after], text)
@@ -102,7 +103,7 @@ def delete_message(vault: Vault, message_id: int) -> Removed:
     with vault.lock:
         message = vault.conversations.message(message_id)
         if message is None:
-            raise UsageError(f"There is no message {message_id}.")
+            raise UsageError(t("conversation_errors.no_message", message_id=message_id))
         counts = _forget_derived(vault, message.conversation_id, [message], None)
         vault.conversations.delete_message(message_id)
         _retitle(vault, message.conversation_id)

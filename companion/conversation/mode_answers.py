@@ -14,6 +14,7 @@ from companion.care import coach, crisis_note, exercises, modes, profile
 from companion.conversation.turn import Turn
 from companion.domain import Message, Provenance, SamplingParams
 from companion.errors import ModelError, UsageError
+from companion.i18n import t
 
 
 def _newest_user(history: Sequence[Message]) -> Message | None:
@@ -105,7 +106,7 @@ def rehearse(turn: Turn) -> None:
     if not turn.mode.state.get("role"):
         newest = _newest_user(history)
         if newest is None:
-            raise UsageError("Say who to rehearse with first, such as \"My boss: …\".")
+            raise UsageError(t("conversation_errors.rehearse_who"))
         turn.set_mode("rehearse", modes.parse_rehearsal(newest.content))
     role = str(turn.mode.state["role"])
     turn.generate(turn.prompt(history), cap=modes.ROLE_TOKENS, speaker=role)
@@ -142,8 +143,8 @@ def exercise(turn: Turn) -> None:
     if current is None or current.finished:
         wanted = state.get("exercise")
         if not isinstance(wanted, str):
-            raise UsageError("Choose an exercise first; one of: "
-                             f"{', '.join(exercises.builtin())}.")
+            raise UsageError(t("conversation_errors.choose_exercise_first",
+                               choices=", ".join(exercises.builtin())))
         begin_exercise(turn, wanted)
         return
     newest = _newest_user(turn.history())
@@ -154,14 +155,13 @@ def exercise(turn: Turn) -> None:
         if commitment is not None:
             turn.commitments.append(commitment)
     if current.finished:
-        closing = current.exercise.closing
+        closing = current.exercise.shown().closing
         with turn.vault.lock:
             plans = [c for c in turn.vault.commitments.list(("open",))
                      if c.conversation_id == turn.conversation_id
                      and c.created_at >= current.progress.started_at]
         if plans:
-            closing += "\n\nI noted your plan: " + "; ".join(f"“{c.content}”" for c in plans) \
-                + ". I'll ask how it went when it's due."
+            closing += "\n\n" + exercises.plans_noted([c.content for c in plans])
         turn.post(closing)
         turn.set_mode("listen", {})
         return
@@ -183,9 +183,8 @@ def _ask(turn: Turn, current: exercises.Status, intro: bool = False) -> None:
     ex, index = current.exercise, current.step
     prefix = f"{ex.header(index)}\n\n"
     if intro:
-        prefix = (f"{ex.title}: {ex.summary} (About {ex.minutes} minutes; you can stop and "
-                  "come back to it any time.)\n\n" + prefix)
-    step = ex.steps[index]
+        prefix = f"{ex.intro()}\n\n{prefix}"
+    step = ex.shown().steps[index]  # the person's language; the model gets the English cue
     if turn.engine is None:
         turn.post(prefix + step.prompt)
     else:

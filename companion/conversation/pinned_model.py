@@ -19,6 +19,7 @@ from companion.config import Settings
 from companion.domain import Message, SamplingParams
 from companion.engine import prompt
 from companion.errors import UsageError
+from companion.i18n import t
 from companion.models import pinning
 from companion.models.compare import Comparison, Prompt, Step, compare
 from companion.models.library import Library
@@ -79,15 +80,13 @@ def replay(paths: Paths, vault: Vault, settings: Settings, candidate_id: str, *,
            step: Step | None = None, cancel: threading.Event | None = None) -> Comparison:
     """`models try`: the person's last N messages through the pinned model and a candidate."""
     if last < 1:
-        raise UsageError("--last must be 1 or more.")
+        raise UsageError(t("conversation_errors.last_at_least_one"))
     pin = pinning.current_pin(vault)
     if pin is None:
-        raise UsageError("Nothing is pinned yet, so there is nothing to compare with; start "
-                         "companion with a model first.")
+        raise UsageError(t("conversation_errors.nothing_pinned"))
     if pin.remote:
-        raise UsageError(f"`models try` compares model files on this computer, and your "
-                         f"companion is pinned to {pin.model_name} on your engine at "
-                         f"{pin.engine_url}; pin a local model first with `models use ID`.")
+        raise UsageError(t("conversation_errors.try_needs_local", name=pin.model_name,
+                           engine_url=pin.engine_url))
     candidate = pinning.resolve_local(Library(paths.models), pinning.registry_for(paths),
                                       candidate_id)  # an unknown id is said before any work
     with vault.lock:
@@ -95,13 +94,13 @@ def replay(paths: Paths, vault: Vault, settings: Settings, candidate_id: str, *,
             latest = vault.conversations.latest()
             conversation_id = latest.id if latest else None
         if conversation_id is None or vault.conversations.get(conversation_id) is None:
-            raise UsageError("There is no such conversation to replay; `companion history` "
-                             "lists them.")
+            raise UsageError(t("conversation_errors.no_conversation_to_replay"))
         messages = vault.conversations.messages(conversation_id)
         mode = ModeState(*vault.conversations.mode(conversation_id))
     fallback = replace(pin.sampling, max_tokens=min(pin.sampling.max_tokens,
                                                     settings.listen_max_tokens))
     prompts = _prompts(vault, messages, system_text_of(settings, vault), mode, fallback, last)
     if not prompts:
-        raise UsageError(f"Conversation {conversation_id} has no messages of yours to replay.")
+        raise UsageError(t("conversation_errors.nothing_to_replay",
+                           conversation_id=conversation_id))
     return compare(paths, settings, pin, candidate, prompts, step=step, cancel=cancel)

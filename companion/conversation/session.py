@@ -19,10 +19,11 @@ from companion.care.persona import profile_of, system_prompt_for
 from companion.care.safety import Signal
 from companion.config import Settings
 from companion.conversation import mode_answers
-from companion.conversation.turn import NO_MODEL, OnPart, OnText, Reply, Turn
+from companion.conversation.turn import OnPart, OnText, Reply, Turn
 from companion.domain import Conversation, Message, SamplingParams
 from companion.engine.base import ChatEngine, ChatMessage, PromptView
 from companion.errors import ModelError, UsageError
+from companion.i18n import t
 from companion.memory import checkin
 from companion.vault import Vault
 
@@ -87,8 +88,8 @@ class Session:
     def open_conversation(self, conversation_id: int) -> list[Message]:
         with self.vault.lock:
             if self.vault.conversations.get(conversation_id) is None:
-                raise UsageError(f"There is no conversation {conversation_id}; "
-                                 "`companion history` lists them.")
+                raise UsageError(t("conversation_errors.no_conversation",
+                                   conversation_id=conversation_id))
             self._remember_current(conversation_id)
             return self.vault.conversations.messages(conversation_id)
 
@@ -121,7 +122,7 @@ class Session:
     def add_user_message(self, text: str) -> Message:
         """Commit the user's words first; everything after this may fail safely."""
         if not text.strip():
-            raise UsageError("There is nothing to send; type a message first.")
+            raise UsageError(t("conversation_errors.nothing_to_send"))
         with self.vault.lock:
             if self.conversation_id is None:
                 self._create_conversation()
@@ -145,13 +146,13 @@ class Session:
         """
         mode = self.mode()
         if self.engine is None and modes.needs_model(mode.name):
-            raise ModelError(NO_MODEL)
+            raise ModelError(t("conversation_errors.no_model"))
         return self._run(mode_answers.ANSWERS[mode.name], on_text, cancel, on_part)
 
     def _run(self, flow: Callable[[Turn], None], on_text: OnText | None,
              cancel: threading.Event | None, on_part: OnPart | None) -> Reply:
         if self.conversation_id is None:
-            raise UsageError("There is nothing to answer yet; write a message first.")
+            raise UsageError(t("conversation_errors.nothing_to_answer"))
         turn = self._turn(on_text=on_text, on_part=on_part, cancel=cancel,
                           crisis=self.crisis_signal())
         try:
@@ -181,7 +182,7 @@ class Session:
     def preview(self, text: str = "") -> PromptView:
         """What the model would be given for `text` as the next message, sent nowhere."""
         if self.engine is None:
-            raise ModelError(NO_MODEL)
+            raise ModelError(t("conversation_errors.no_model"))
         messages, cap = self._ahead(text)
         with self._engine_lock:
             return self.engine.view(messages, cap)
@@ -278,8 +279,8 @@ class Session:
                 unfinished = self.vault.exercises.unfinished(self.conversation_id)
             if unfinished:
                 return {"exercise": unfinished[-1].exercise}
-        raise UsageError("Choose an exercise to start, one of: "
-                         f"{', '.join(exercises.builtin())}.")
+        raise UsageError(t("conversation_errors.choose_exercise_to_start",
+                           choices=", ".join(exercises.builtin())))
 
     def needs_model(self) -> bool:
         return modes.needs_model(self.mode().name)
@@ -319,14 +320,14 @@ class Session:
         """Put the waiting step (see `exercise_waiting`) to the person."""
         wanted = self.mode().state.get("exercise")
         if not isinstance(wanted, str):
-            raise UsageError("There is no exercise here to continue.")
+            raise UsageError(t("conversation_errors.no_exercise_here"))
         return self.start_exercise(wanted, on_text, cancel, on_part)
 
     def end_rehearsal(self, on_text: OnText | None = None, cancel: threading.Event | None = None,
                       on_part: OnPart | None = None) -> Reply:
         """Step out of the role: a short debrief in the companion's voice, then Listen."""
         if self.mode().name != "rehearse" or self.conversation_id is None:
-            raise UsageError("There is no rehearsal going on in this conversation.")
+            raise UsageError(t("conversation_errors.no_rehearsal"))
         return self._run(mode_answers.debrief, on_text, cancel, on_part)
 
     def proposed_steps(self) -> list[str]:
@@ -338,9 +339,9 @@ class Session:
         (`Reply.commitments`), as a "yes" would; no model is needed."""
         steps = self.proposed_steps()
         if self.mode().name != "coach" or not steps:
-            raise UsageError("There are no proposed steps waiting in this conversation.")
+            raise UsageError(t("conversation_errors.no_proposed_steps"))
         if numbers is not None and not all(1 <= n <= len(steps) for n in numbers):
-            raise UsageError(f"Choose step numbers from 1 to {len(steps)}.")
+            raise UsageError(t("conversation_errors.step_numbers", count=len(steps)))
         return self._run(lambda turn: mode_answers.take_steps(turn, numbers), on_text, None,
                          on_part)
 

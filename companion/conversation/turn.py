@@ -30,6 +30,7 @@ from companion.domain import (
 from companion.engine import prompt
 from companion.engine.base import ChatEngine, ChatMessage
 from companion.errors import ModelError
+from companion.i18n import t
 from companion.memory.recall import recall
 from companion.vault import Vault
 
@@ -45,10 +46,6 @@ CRISIS_CARE = (
     "person they trust or a crisis line; their safety plan and local lines are shown beside "
     "this chat. Answer in their language."
 )
-
-NO_MODEL = ("No model is set, so your message is saved without a reply; "
-            "start companion with --model PATH to a .gguf file.")
-
 
 @dataclass(frozen=True)
 class Reply:
@@ -139,7 +136,7 @@ class Turn:
     def claim(self) -> ChatEngine:
         """The engine, taken from background work for the rest of this answer."""
         if self.engine is None:
-            raise ModelError(NO_MODEL)
+            raise ModelError(t("conversation_errors.no_model"))
         if not self._claimed:
             self._background_cancel.set()
             self._lock.acquire()

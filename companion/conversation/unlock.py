@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from companion.errors import CompanionError, UsageError
+from companion.i18n import t
 from companion.paths import Paths
 from companion.vault.status import VaultStatus, vault_status
 
@@ -44,7 +45,7 @@ def check_new_passphrase(passphrase: Secret) -> None:
     """The one rule for a new passphrase, when a vault is created and when it changes:
     not empty. (There is no minimum length; the person chooses.)"""
     if not passphrase:
-        raise UsageError("The passphrase cannot be empty; choose one you will remember.")
+        raise UsageError(t("conversation_errors.passphrase_empty"))
 
 
 def unlock_vault(paths: Paths, passphrase: Secret) -> Vault:
@@ -61,9 +62,10 @@ def read_passphrase_file(file: Path) -> str:
         with file.open(encoding="utf-8") as handle:
             line = handle.readline()
     except FileNotFoundError:
-        raise UsageError(f"The passphrase file {file} does not exist.") from None
+        raise UsageError(t("conversation_errors.passphrase_file_missing", file=file)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"The passphrase file {file} cannot be read ({exc}).") from None
+        raise UsageError(t("conversation_errors.passphrase_file_unreadable", file=file,
+                           reason=exc)) from None
     return line.rstrip("\r\n")
 
 
@@ -84,21 +86,22 @@ def read_passphrase_bytes(file: Path) -> bytearray:
                         if i >= 0]  # LF, CR
                 end = min(ends, default=-1)
     except FileNotFoundError:
-        raise UsageError(f"The passphrase file {file} does not exist.") from None
+        raise UsageError(t("conversation_errors.passphrase_file_missing", file=file)) from None
     except OSError as exc:
         _wipe(buffer)
-        raise UsageError(f"The passphrase file {file} cannot be read ({exc}).") from None
+        raise UsageError(t("conversation_errors.passphrase_file_unreadable", file=file,
+                           reason=exc)) from None
     if end < 0 and size == len(buffer):
         _wipe(buffer)
-        raise UsageError(f"The first line of the passphrase file {file} is longer than "
-                         f"{MAX_PASSPHRASE_BYTES} bytes.")
+        raise UsageError(t("conversation_errors.passphrase_file_too_long", file=file,
+                           limit=MAX_PASSPHRASE_BYTES))
     end = size if end < 0 else end
     line = bytearray(end)
     line[:] = memoryview(buffer)[:end]
     _wipe(buffer)
     if _UTF8.fullmatch(line) is None:
         _wipe(line)
-        raise UsageError(f"The passphrase file {file} cannot be read (it is not UTF-8 text).")
+        raise UsageError(t("conversation_errors.passphrase_file_not_utf8", file=file))
     return line
 
 
@@ -118,5 +121,5 @@ def change_passphrase(paths: Paths, old: Secret, new: Secret) -> None:
     try:
         Vault.unlock(paths.vault_db, paths.vault_key, new).close()
     except CompanionError as exc:
-        raise type(exc)(f"The passphrase was changed, but the vault did not open with the "
-                        f"new one afterwards: {exc}") from None
+        raise type(exc)(t("conversation_errors.passphrase_changed_not_opened",
+                          reason=exc)) from None

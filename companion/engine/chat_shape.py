@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from companion.engine.base import ChatMessage
 from companion.errors import ModelError
+from companion.i18n import t
 
 Render = Callable[[list[ChatMessage]], str]
 
@@ -92,14 +93,11 @@ def probe(render: Render) -> TemplateShape:
     if shape.system:
         canonical.insert(0, s("probe-system"))
     if not _renders(render, canonical):
-        raise ModelError("This model's chat template cannot render a plain conversation, so "
-                         "companion cannot talk with it; choose another model.")
+        raise ModelError(t("engine_errors.template_cannot_render"))
     try:
         pieces(render, canonical)
     except ModelError:
-        raise ModelError("This model's chat template rewrites the words of messages, so "
-                         "companion cannot keep them apart from its markup; choose another "
-                         "model.") from None
+        raise ModelError(t("engine_errors.template_rewrites")) from None
     return shape
 
 
@@ -169,7 +167,7 @@ def pieces(render: Render, messages: list[ChatMessage]) -> list[tuple[str, bool]
     for n, mark in enumerate(marks):
         where = text.find(mark)
         if where < 0 or text.find(mark, where + 1) >= 0:
-            raise ModelError("The chat template did not render each message exactly once.")
+            raise ModelError(t("engine_errors.template_not_once"))
         found.append((where, n))
     out: list[tuple[str, bool]] = []
     pos = 0
@@ -179,5 +177,5 @@ def pieces(render: Render, messages: list[ChatMessage]) -> list[tuple[str, bool]
         pos = where + len(marks[n])
     out.append((text[pos:], False))
     if _MARK in "".join(t for t, content in out if not content):
-        raise ModelError("The chat template did not render each message exactly once.")
+        raise ModelError(t("engine_errors.template_not_once"))
     return [(t, content) for t, content in out if t]

@@ -27,6 +27,7 @@ from companion.engine.reuse import TokenCache, shifted_span
 from companion.engine.sampling import prefilter_k
 from companion.engine.threads import AnyOf, physical_cores
 from companion.errors import ModelError
+from companion.i18n import t
 
 log = logging.getLogger("companion.llama")
 
@@ -111,10 +112,7 @@ class LlamaEngine:
             from llama_cpp import Llama
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
         except ImportError as exc:  # pragma: no cover - a broken install
-            raise ModelError(
-                f"llama-cpp-python is not installed correctly ({exc}); run the setup command "
-                "from the README again."
-            ) from None
+            raise ModelError(t("engine_errors.llama_not_installed", detail=exc)) from None
         _route_llama_logs()
         offload = gpu_offload_supported()
 
@@ -201,17 +199,11 @@ class LlamaEngine:
                     verbose=True,
                 )
         except (ValueError, RuntimeError, OSError):
-            raise ModelError(
-                f"llama.cpp could not load {model.path}; the file may be damaged or made for "
-                "a newer llama.cpp. Details are in the log file."
-            ) from None
+            raise ModelError(t("engine_errors.llama_cannot_load", path=model.path)) from None
         llm.verbose = False
         template = llm.metadata.get("tokenizer.chat_template")
         if not template:
-            raise ModelError(
-                f"{model.path} has no chat template, so companion cannot talk with it; "
-                "choose an instruct or chat model."
-            )
+            raise ModelError(t("engine_errors.no_chat_template", path=model.path))
         eos_id = llm.token_eos()
         bos_id = llm.token_bos()
         formatter = Jinja2ChatFormatter(
@@ -256,7 +248,7 @@ class LlamaEngine:
         tokens: list[int] = []
         with self._in_use:
             if self._closing.is_set():
-                raise ModelError("The model was closed; start the reply again.")
+                raise ModelError(t("engine_errors.model_closed"))
             for text, is_content in pieces:
                 tokens += self._token_ids.get(text, not is_content, lambda t=text, c=is_content:
                                               self._llm.tokenize(t.encode(), False, not c))
@@ -311,9 +303,7 @@ class LlamaEngine:
         started = time.perf_counter()  # first-token time includes rendering and tokenizing
         tokens = self.tokens_for(self._fitted(messages, self._budget(params.max_tokens)))
         if len(tokens) >= self.context_tokens:
-            raise ModelError(
-                "The newest message is too long for this model's context; send it in parts."
-            )
+            raise ModelError(t("engine_errors.message_too_long"))
         max_tokens = min(params.max_tokens, self.context_tokens - len(tokens))
         yield from self._generate(tokens, params, seed, max_tokens, cancel, started)
 
@@ -339,7 +329,7 @@ class LlamaEngine:
             # Grammar strings may hold raw control characters, which strict JSON refuses.
             return json.loads(text, strict=False)
         except ValueError:
-            raise ModelError("The model's structured answer was cut short; try again.") from None
+            raise ModelError(t("engine_errors.structured_cut_short")) from None
 
     def _generate(self, tokens: list[int], params: SamplingParams, seed: int,
                   max_tokens: int, cancel: threading.Event, started: float,
@@ -352,7 +342,7 @@ class LlamaEngine:
         import llama_cpp
 
         if self._closing.is_set():
-            raise ModelError("The model was closed; start the reply again.")
+            raise ModelError(t("engine_errors.model_closed"))
         self._in_use.acquire()  # released below; close() waits for it and stops us
         cancel = AnyOf(cancel, self._closing)  # type: ignore[assignment]
         llm = self._llm

@@ -38,6 +38,7 @@ from companion.engine.prompt import MESSAGE_OVERHEAD, fit
 from companion.engine.remote_address import Endpoint, Resolver, check_engine_url, system_resolver
 from companion.engine.remote_http import EngineFailure, Http
 from companion.errors import ModelError, UsageError
+from companion.i18n import t
 
 JOINER = "\u2060"
 _MARKUP = re.compile(
@@ -63,14 +64,14 @@ def _pick_model(data: Any, wanted: str, url: str) -> str:
     if wanted:
         if wanted in ids or not ids:
             return wanted
-        raise UsageError(f"Your engine at {url} has no model called {wanted!r} (it offers "
-                         f"{', '.join(ids[:5])}); fix engine_model in config.toml.")
+        raise UsageError(t("engine_errors.engine_no_such_model", url=url, wanted=repr(wanted),
+                           offered=", ".join(ids[:5])))
     if len(ids) == 1:
         return ids[0]
     if not ids:
-        raise ModelError(f"Your engine at {url} reports no model; load one there first.")
-    raise UsageError(f"Your engine at {url} offers several models ({', '.join(ids[:5])}); "
-                     "choose one with engine_model = \"NAME\" in config.toml.")
+        raise ModelError(t("engine_errors.engine_no_model", url=url))
+    raise UsageError(t("engine_errors.engine_several_models", url=url,
+                       offered=", ".join(ids[:5])))
 
 
 class RemoteEngine:
@@ -132,8 +133,8 @@ class RemoteEngine:
             if now == self.model.name:
                 return
             if self.on_model_change is None:
-                raise ModelError(f"The model on your engine at {self.endpoint.url} changed "
-                                 f"({self.model.name} → {now}); start companion again.")
+                raise ModelError(t("engine_errors.engine_model_changed", url=self.endpoint.url,
+                                   was=self.model.name, now=now))
             self.on_model_change(now)
             self.model = ModelInfo(path=self.model.path, sha256="", name=now, size=0,
                                    chat_template_sha256=self.model.chat_template_sha256,
@@ -258,13 +259,10 @@ class RemoteEngine:
         except EngineFailure as exc:
             if 400 <= exc.status < 500 and re.search(r"schema|response_format|grammar",
                                                      exc.detail, re.IGNORECASE):
-                raise ModelError(f"Your engine at {self.endpoint.url} cannot hold a reply to "
-                                 "a JSON schema, so summaries and memories cannot be made "
-                                 "with it; use llama-server or llama-cpp-python's server."
-                                 ) from None
+                raise ModelError(t("engine_errors.engine_no_schema",
+                                   url=self.endpoint.url)) from None
             raise
         try:
             return json.loads(text, strict=False)
         except ValueError:
-            raise ModelError("The engine's structured answer was cut short or was not JSON; "
-                             "try again.") from None
+            raise ModelError(t("engine_errors.engine_structured_bad")) from None

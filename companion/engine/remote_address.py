@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from companion.errors import UsageError
+from companion.i18n import t
 
 Resolver = Callable[[str, int], list[str]]
 
@@ -51,8 +52,7 @@ def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise UsageError(f"companion could not find a machine called {host!r}; check the "
-                         "name, or write its address (such as 192.168.1.20).") from None
+        raise UsageError(t("engine_errors.host_not_found", host=repr(host))) from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -85,40 +85,29 @@ def check_engine_url(url: str, *, allow_plain_lan: bool = False,
         parts = urlsplit(text)
         port = parts.port
     except ValueError:
-        raise UsageError(f"{text!r} is not an engine address; write it like "
-                         "http://127.0.0.1:8080.") from None
+        raise UsageError(t("engine_errors.address_not_url", text=repr(text))) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise UsageError(f"The engine address must start with http:// or https:// ({text!r} "
-                         "does not); write it like http://127.0.0.1:8080.")
+        raise UsageError(t("engine_errors.address_scheme", text=repr(text)))
     if parts.username is not None or parts.password is not None:
-        raise UsageError("The engine address must not hold a name or password; write it like "
-                         "http://127.0.0.1:8080.")
+        raise UsageError(t("engine_errors.address_credentials"))
     host = parts.hostname or ""
     if not host:
-        raise UsageError(f"The engine address {text!r} names no machine; write it like "
-                         "http://127.0.0.1:8080.")
+        raise UsageError(t("engine_errors.address_no_host", text=repr(text)))
     path = parts.path.rstrip("/")
     if path not in ("", "/v1") or parts.query or parts.fragment:
-        raise UsageError(f"The engine address {text!r} should be only the server's address "
-                         "and port, like http://127.0.0.1:8080.")
+        raise UsageError(t("engine_errors.address_path", text=repr(text)))
     port = port or (443 if scheme == "https" else 80)
     shown = f"[{host}]" if ":" in host else host
     endpoint_url = f"{scheme}://{shown}:{port}"
     addresses = tuple(resolve(host, port))
     if not addresses:
-        raise UsageError(f"companion could not find a machine called {host!r}; check the "
-                         "name, or write its address (such as 192.168.1.20).")
+        raise UsageError(t("engine_errors.host_not_found", host=repr(host)))
     for address in addresses:
         if not own_address(address):
-            raise UsageError(
-                f"The engine address {endpoint_url} leads to {address}, which is not this "
-                "computer or your own network, so companion will not send your words there; "
-                "use a server on this computer or on your home network.")
+            raise UsageError(t("engine_errors.address_not_own", url=endpoint_url,
+                               address=address))
     endpoint = Endpoint(endpoint_url, scheme, host, port, addresses)
     if scheme == "http" and not endpoint.on_this_computer and not allow_plain_lan:
-        raise UsageError(
-            f"The engine at {endpoint_url} is on another machine and plain http:// would send "
-            "your words across the network unencrypted; use https://, or set allow_plain_lan "
-            "= true in config.toml if you trust this network.")
+        raise UsageError(t("engine_errors.plain_http_lan", url=endpoint_url))
     return endpoint

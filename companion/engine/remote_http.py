@@ -20,6 +20,7 @@ from typing import Any
 
 from companion.engine.remote_address import Endpoint
 from companion.errors import ModelError
+from companion.i18n import t
 
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 120.0
@@ -92,26 +93,19 @@ class Http:
         if isinstance(exc, EngineFailure):
             return exc
         if isinstance(exc, ConnectionRefusedError):
-            return EngineFailure(f"Nothing answered at your engine {url} (connection refused); "
-                                 "start the server there, or remove `engine` from config.toml "
-                                 "to use a model on this computer.")
+            return EngineFailure(t("engine_errors.engine_refused_connection", url=url))
         if isinstance(exc, ssl.SSLError):
-            return EngineFailure(f"The secure connection to your engine at {url} failed "
-                                 f"({exc.reason or 'TLS error'}); check the server's "
-                                 "certificate.")
+            return EngineFailure(t("engine_errors.engine_tls_failed", url=url,
+                                   reason=exc.reason or t("engine_errors.tls_error")))
         if isinstance(exc, socket.timeout | TimeoutError):
             if not started:
-                return EngineFailure(f"Your engine at {url} did not answer in time; check that "
-                                     "the machine is on and the server is running.")
-            return StreamBroken(f"Your engine at {url} stopped sending for "
-                                f"{self.read_timeout:.0f} seconds, so the reply was stopped; "
-                                "what it wrote so far is kept.")
+                return EngineFailure(t("engine_errors.engine_timeout", url=url))
+            return StreamBroken(t("engine_errors.engine_stalled", url=url,
+                                  seconds=f"{self.read_timeout:.0f}"))
         if started:
-            return StreamBroken(f"The connection to your engine at {url} broke in the middle "
-                                "of the reply; what it wrote so far is kept, marked as "
-                                "stopped.")
-        return EngineFailure(f"companion could not talk to your engine at {url} "
-                             f"({type(exc).__name__}); check that the server is running.")
+            return StreamBroken(t("engine_errors.engine_broke_off", url=url))
+        return EngineFailure(t("engine_errors.engine_unreachable", url=url,
+                               kind=type(exc).__name__))
 
     def _open(self, method: str, path: str, body: Any | None
               ) -> tuple[_Connection, http.client.HTTPResponse]:
@@ -133,8 +127,8 @@ class Http:
         except Exception:
             detail = ""
         why = f"HTTP {response.status}" + (f": {detail}" if detail else "")
-        return EngineFailure(f"Your engine at {self.endpoint.url} refused the request ({why}); "
-                             "check the server's log, or try again.", response.status, detail)
+        return EngineFailure(t("engine_errors.engine_refused_request", url=self.endpoint.url,
+                               why=why), response.status, detail)
 
     def json(self, path: str, body: Any | None = None, *, missing_ok: bool = False) -> Any:
         """GET (no body) or POST a JSON request; None for a 404 when `missing_ok`."""
@@ -147,9 +141,8 @@ class Http:
             try:
                 return json.loads(response.read())
             except ValueError:
-                raise EngineFailure(f"Your engine at {self.endpoint.url} answered something "
-                                    "that is not JSON; is it a llama.cpp, Ollama or "
-                                    "llama-cpp-python server?") from None
+                raise EngineFailure(t("engine_errors.engine_not_json",
+                                      url=self.endpoint.url)) from None
             except Exception as exc:
                 raise self._fail(exc, started=True) from None
         finally:
@@ -198,9 +191,9 @@ class Http:
                 except ValueError:
                     continue
                 if isinstance(event, dict) and "error" in event:
-                    raise EngineFailure(
-                        f"Your engine at {self.endpoint.url} stopped with an error "
-                        f"({_reason(payload.encode())}); what it wrote so far is kept.")
+                    raise EngineFailure(t("engine_errors.engine_stream_error",
+                                          url=self.endpoint.url,
+                                          reason=_reason(payload.encode())))
                 if isinstance(event, dict):
                     yield event
         finally:

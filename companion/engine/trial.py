@@ -96,11 +96,13 @@ def _say(verdict: dict[str, object]) -> None:
 
 def main(argv: list[str]) -> int:
     request = json.loads(argv[0])
+    from companion import i18n
     from companion.domain import ModelInfo
     from companion.engine import chat_shape
     from companion.engine.llama import LlamaEngine, gpu_offload_supported
     from companion.errors import ModelError
 
+    i18n.use(str(request.get("language", i18n.SOURCE)))
     set_limits(int(request["memory"]), int(request["cpu"]), gpu_offload_supported())
     # Only this throwaway process sees the wrapped probe; LlamaEngine.load calls it through
     # the module, so the app's own loading code is what is tried.

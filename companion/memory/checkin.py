@@ -15,6 +15,7 @@ from datetime import date
 from companion.domain import Commitment, Message, Provenance, SamplingParams
 from companion.engine.base import ChatEngine, ChatMessage
 from companion.engine.prompt import NOTE, quote_context
+from companion.i18n import t
 from companion.vault import Vault
 
 AWAITING_KEY = "awaiting_check_in"
@@ -38,8 +39,9 @@ def choose(vault: Vault, today: date | None = None) -> Commitment | None:
 
 
 def fallback_text(commitment: Commitment) -> str:
-    """The question in the app's own words, for when no model is loaded."""
-    return f"Last time you planned: “{commitment.content}”. How did it go?"
+    """The question in the app's own words and the person's language, for when no model
+    is loaded (ASK, for the model, stays English)."""
+    return t("care.check_in", plan=commitment.content)
 
 
 def _phrase(engine: ChatEngine, system: str, commitment: Commitment, params: SamplingParams,

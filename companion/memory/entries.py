@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from companion.domain import MEMORY_KINDS, Commitment, JournalEntry, Memory, Mood
 from companion.errors import UsageError
+from companion.i18n import t
 
 if TYPE_CHECKING:
     from companion.vault import Vault
@@ -39,36 +40,44 @@ class NotFound(UsageError):
 # validation ---------------------------------------------------------------------------
 
 
+_WHAT = {"text": "text", "journal entry": "journal", "memory": "memory",
+         "commitment": "commitment", "the message": "message", "message": "message"}
+"""What callers call their text → the catalogue's word for it (`memory_errors.empty_*`)."""
+
+
+def _about(problem: str, what: str) -> str:
+    return t(f"memory_errors.{problem}_{_WHAT.get(what, 'text')}")
+
+
 def decode_input(data: bytes, what: str = "text") -> str:
     """Bytes read from stdin → str, strictly as UTF-8 (which also refuses encoded
     surrogates such as b"\\xed\\xa0\\x80")."""
     try:
         return data.decode("utf-8", errors="strict")
     except UnicodeDecodeError:
-        raise UsageError(f"The {what} on stdin is not valid UTF-8; nothing was saved.") from None
+        raise UsageError(_about("stdin_not_utf8", what)) from None
 
 
 def clean_text(text: str, what: str = "text") -> str:
     """Return `text` unchanged if it can be stored; raise UsageError otherwise."""
     if _SURROGATE.search(text):
-        raise UsageError(f"The {what} contains bytes that are not valid UTF-8; "
-                         "nothing was saved.")
+        raise UsageError(_about("not_utf8", what))
     if not text.strip():
-        raise UsageError(f"The {what} is empty; nothing was saved.")
+        raise UsageError(_about("empty", what))
     return text
 
 
 def clean_note(note: str) -> str:
     """A mood's note may be empty, but must be text."""
     if _SURROGATE.search(note):
-        raise UsageError("The note contains bytes that are not valid UTF-8; nothing was saved.")
+        raise UsageError(t("memory_errors.note_not_utf8"))
     return note
 
 
 def parse_kind(kind: str) -> str:
     if kind not in MEMORY_KINDS:
-        raise UsageError(f"A memory's kind is one of {', '.join(MEMORY_KINDS)}; "
-                         f"'{_short(kind)}' is not one of them.")
+        raise UsageError(t("memory_errors.bad_kind", kinds=", ".join(MEMORY_KINDS),
+                           value=_short(kind)))
     return kind
 
 
@@ -85,8 +94,7 @@ def parse_due(text: str, today: date | None = None) -> str:
             return date.fromisoformat(word).isoformat()
         except ValueError:
             pass
-    raise UsageError(f"The due date '{_short(text)}' is not a date I can read; "
-                     "use YYYY-MM-DD (like 2025-03-14), today or tomorrow.")
+    raise UsageError(t("memory_errors.bad_due", value=_short(text)))
 
 
 def parse_score(value: str | int) -> int:
@@ -96,8 +104,8 @@ def parse_score(value: str | int) -> int:
     except ValueError:
         score = 0
     if not MOOD_MIN <= score <= MOOD_MAX:
-        raise UsageError(f"A mood is a whole number from {MOOD_MIN} (very low) to "
-                         f"{MOOD_MAX} (very good); '{_short(str(value))}' is not.")
+        raise UsageError(t("memory_errors.bad_mood", low=MOOD_MIN, high=MOOD_MAX,
+                           value=_short(str(value))))
     return score
 
 
@@ -113,7 +121,7 @@ def match_query(query: str) -> str:
     each word double-quoted (so AND, NEAR, `*`, `:` and quotes mean nothing), joined
     with OR. Raises UsageError when no word is left."""
     if _SURROGATE.search(query):
-        raise UsageError("The search contains bytes that are not valid UTF-8.")
+        raise UsageError(t("memory_errors.search_not_utf8"))
     words: list[str] = []
     current: list[str] = []
     for char in query + " ":
@@ -125,8 +133,7 @@ def match_query(query: str) -> str:
             if word.casefold() not in (w.casefold() for w in words):
                 words.append(word)
     if not words:
-        raise UsageError("There is nothing to search for; give at least one word "
-                         "(letters or numbers).")
+        raise UsageError(t("memory_errors.search_empty"))
     return " OR ".join(f'"{w}"' for w in words[:MAX_QUERY_WORDS])
 
 
@@ -155,7 +162,7 @@ def get_journal(vault: Vault, entry_id: int) -> JournalEntry:
     with vault.lock:
         entry = vault.journal.get(entry_id)
     if entry is None:
-        raise NotFound(f"There is no journal entry #{entry_id}.")
+        raise NotFound(t("memory_errors.no_journal_entry", entry_id=entry_id))
     return entry
 
 
@@ -172,7 +179,7 @@ def delete_journal(vault: Vault, entry_id: int) -> None:
     """Delete an entry and fold the WAL back, so its text leaves every file."""
     with vault.lock:
         if not vault.journal.delete(entry_id):
-            raise NotFound(f"There is no journal entry #{entry_id}.")
+            raise NotFound(t("memory_errors.no_journal_entry", entry_id=entry_id))
         vault.checkpoint()
 
 
@@ -202,8 +209,7 @@ def get_memory(vault: Vault, memory_id: int) -> Memory:
     with vault.lock:
         memory = vault.memories.get(memory_id)
     if memory is None:
-        raise NotFound(f"There is no memory #{memory_id}; `companion memory list` shows "
-                       "them (and `--proposed` the ones waiting for review).")
+        raise NotFound(t("memory_errors.no_memory", memory_id=memory_id))
     return memory
 
 
@@ -256,8 +262,7 @@ def discard_memory(vault: Vault, memory_id: int) -> Memory:
     with vault.lock:
         memory = get_memory(vault, memory_id)
         if memory.status != "proposed":
-            raise UsageError(f"Memory #{memory_id} is not a proposal; "
-                             f"`companion memory forget {memory_id}` deletes it.")
+            raise UsageError(t("memory_errors.not_a_proposal", memory_id=memory_id))
         vault.memories.delete(memory_id)
         vault.checkpoint()
     return memory
@@ -301,8 +306,7 @@ def get_commitment(vault: Vault, commitment_id: int) -> Commitment:
     with vault.lock:
         item = vault.commitments.get(commitment_id)
     if item is None:
-        raise NotFound(f"There is no commitment #{commitment_id}; "
-                       "`companion commitments list --all` shows them.")
+        raise NotFound(t("memory_errors.no_commitment", commitment_id=commitment_id))
     return item
 
 
@@ -328,8 +332,8 @@ def accept_commitment(vault: Vault, commitment_id: int) -> Commitment:
         if item.status == "open":
             return item
         if item.status != "proposed":
-            raise UsageError(f"Commitment #{commitment_id} is already {item.status}; "
-                             "only a proposed one can be accepted.")
+            raise UsageError(t(f"memory_errors.commitment_already_{item.status}",
+                               commitment_id=commitment_id))
         return _set_status(vault, commitment_id, "open")
 
 

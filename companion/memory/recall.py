@@ -90,12 +90,12 @@ def recall(vault: Vault, text: str, *, limit: int = 5, candidates: int = 50,
 def explain(vault: Vault, message_id: int) -> list[tuple[str, int, float, str | None]]:
     """What was recalled for a reply: (kind, id, score, text, or None once forgotten)."""
     from companion.errors import UsageError
+    from companion.i18n import t
 
     with vault.lock:
         row = vault.conversations.message(message_id)
         if row is None:
-            raise UsageError(f"There is no message {message_id}; `companion history "
-                             "--conversation ID --json` shows message ids.")
+            raise UsageError(t("memory_errors.no_message", message_id=message_id))
         recalled = vault.recalls.for_message(message_id)
         items = vault.search.items([(k, i, s) for k, i, s in recalled], None)
     return [(k, i, s, items[(k, i)][0] if (k, i) in items else None) for k, i, s in recalled]

@@ -4,7 +4,12 @@ One place for both drawers of the mood line, so the screen (a `textual_plotext` 
 `plt`) and `companion mood chart` (the `plotext` module itself) draw exactly the same
 picture. The figure is handed in and only its methods are called, so this module
 imports no plotting library (and certainly not Textual); the numbers and the readings
-are `companion.memory.trends`.
+are `companion.memory.trends`. The axes speak the person's language too (`[trends]` in
+the catalogues: the dates, "mood", "time", 45m / 2h), read when a picture is drawn.
+plotext counts characters, not terminal columns, so a tick written in a wide script
+(한국어, 中文) or with combining marks (हिन्दी) would push the frame out of line; those
+languages write the ticks in digits (`axis_months`, `tick_*`), and only the axis names,
+on the last line where nothing follows them, are in their own script.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from companion.i18n import t
 from companion.memory.trends import MoodTrend, TimeTrend
 
 SCORES = [1, 2, 3, 4, 5]
@@ -21,6 +27,11 @@ STEPS = (1, 2, 5, 10, 15, 20, 30, 60, 90, 120, 180, 240, 360, 480, 720)
 """Minutes between the marks on the time axis: round numbers a person reads at a glance."""
 
 
+def axis_date(day: date) -> str:
+    """10 Mar on the x axis (3/10 where month names would not fit a column each)."""
+    return t("trends.axis_date", day=day.day, month=t("trends.axis_months").split()[day.month - 1])
+
+
 def _date_ticks(plt: Any, first: date, days: int) -> None:
     step = max(1, (days - 1) // (TICKS - 1))
     positions = list(range(0, days, step))
@@ -28,7 +39,7 @@ def _date_ticks(plt: Any, first: date, days: int) -> None:
         if days - 1 - positions[-1] < step / 2:
             positions.pop()
         positions.append(days - 1)
-    plt.xticks(positions, [f"{first + timedelta(days=n):%d %b}" for n in positions])
+    plt.xticks(positions, [axis_date(first + timedelta(days=n)) for n in positions])
     plt.xlim(-0.5, days - 0.5)
 
 
@@ -45,7 +56,7 @@ def mood_line(plt: Any, trend: MoodTrend) -> None:
     plt.ylim(0.8, 5.2)
     plt.yticks(SCORES, [str(n) for n in SCORES])
     _date_ticks(plt, trend.first, trend.days)
-    plt.ylabel("mood")
+    plt.ylabel(t("trends.axis_mood"))
 
 
 def time_bars(plt: Any, trend: TimeTrend) -> None:
@@ -60,12 +71,14 @@ def time_bars(plt: Any, trend: TimeTrend) -> None:
     plt.yticks(marks, [minutes_label(m) for m in marks])
     plt.ylim(0, max(marks[-1], 1))
     _date_ticks(plt, trend.per_day[0][0], len(xs))
-    plt.ylabel("time")
+    plt.ylabel(t("trends.axis_time"))
 
 
 def minutes_label(minutes: int) -> str:
     """0, 45m, 2h, 1h30: short enough for the axis."""
     hours, rest = divmod(minutes, 60)
     if not hours:
-        return f"{rest}m" if rest else "0"
-    return f"{hours}h{rest:02d}" if rest else f"{hours}h"
+        return t("trends.tick_minutes", minutes=rest) if rest else "0"
+    if rest:
+        return t("trends.tick_hours_minutes", hours=hours, minutes=rest)
+    return t("trends.tick_hours", hours=hours)

@@ -18,6 +18,12 @@ nothing, works with no model loaded, and never invents a theme the person did no
 bring; asking a model would also hand the person's words to it once more for a picture.
 Its limits are those of counting: English filler words are dropped, other languages'
 are not, and scripts written without spaces count whole phrases.
+
+The readings are in the person's language (`[trends]` in the i18n catalogues), built when
+the trends are read, not at import. Counted words ("2 entries") take the plural form the
+language needs: one key per form (`_one`, `_few`, `_many`), chosen by `plural_form`, since
+Russian has three and a sentence cannot always be rephrased around them. Dates use the
+catalogue's day and month names, not the C locale's, and numbers stay plain numbers.
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
+
+from companion import i18n
+from companion.i18n import t
 
 if TYPE_CHECKING:
     from companion.domain import Mood
@@ -138,8 +147,32 @@ def local_day(stamp: str, now: datetime) -> date:
     return moment.astimezone(tz).date()
 
 
+def plural_form(count: int) -> str:
+    """The catalogue's form for a count in the current language: "one", "few" or "many".
+    English and most others: one for 1; French and Hindi: also for 0;
+    Russian: one for 1, 21, 31…, few for 2-4, 22-24…, many for the rest. Korean and
+    Chinese have no plural; their catalogues write the same text for every form."""
+    code = i18n.current()
+    if code == "ru":
+        if count % 10 == 1 and count % 100 != 11:
+            return "one"
+        return "few" if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14 else "many"
+    if code in ("fr", "hi"):
+        return "one" if count in (0, 1) else "many"
+    return "one" if count == 1 else "many"
+
+
+def counted(noun: str, count: int) -> str:
+    """"2 entries": `trends.<noun>_<form>` with the count in it."""
+    return t(f"trends.{noun}_{plural_form(count)}", count=count)
+
+
 def last_days(days: int) -> str:
-    return "the last day" if days == 1 else f"the last {days} days"
+    """The span as the readings name it; in English "the last 7 days" (the sentence adds
+    "in" or "over"), in other languages the whole phrase with its preposition."""
+    if days == 1:
+        return t("trends.span_single")
+    return t(f"trends.span_{plural_form(days)}", days=days)
 
 
 def number(value: float) -> str:
@@ -147,23 +180,30 @@ def number(value: float) -> str:
     return f"{round(value, 1):g}"
 
 
-def plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
-
-
 def spoken_duration(seconds: float) -> str:
     """45 minutes, 1 hour 30 minutes. The same words as `care.boundaries.duration`, which
     this layer may not import (care and memory are siblings)."""
     minutes = round(seconds / 60)
     hours, rest = divmod(minutes, 60)
-    parts = [plural(hours, "hour")] if hours else []
+    parts = [counted("hours", hours)] if hours else []
     if rest or not hours:
-        parts.append(plural(rest, "minute"))
+        parts.append(counted("minutes", rest))
     return " ".join(parts)
 
 
+def _names(key: str, index: int) -> str:
+    return t(key).split()[index]
+
+
 def day_name(day: date) -> str:
-    return f"{day:%a %d %b}"
+    """Mon 10 Mar, in the catalogue's words and order (not the C locale's)."""
+    return t("trends.date_day", weekday=_names("trends.weekdays", day.weekday()),
+             day=day.day, month=_names("trends.months", day.month - 1))
+
+
+def short_date(day: date) -> str:
+    """10 Mar: the axes, the topic weeks and the week a topic came up most."""
+    return t("trends.date_short", day=day.day, month=_names("trends.months", day.month - 1))
 
 
 # mood -------------------------------------------------------------------------------------
@@ -185,27 +225,26 @@ def mood_trend(moods: Iterable[Mood], now: datetime, days: int) -> MoodTrend:
 def mood_reading(points: tuple[MoodDay, ...], days: int) -> str:
     """One sentence: where the mood started and ended, its lowest and highest if they lie
     outside those two, and how many moods it rests on."""
+    span_words = last_days(days)
     if not points:
-        return f"No moods recorded in {last_days(days)}."
-    entries = plural(sum(p.count for p in points), "entry", "entries")
+        return t("trends.mood_none", span=span_words)
+    entries = counted("entries", sum(p.count for p in points))
     start, end = points[0].score, points[-1].score
     if len(points) == 1:
-        return (f"Your mood was {number(start)} on {day_name(points[0].day)}, the only day "
-                f"with a mood in {last_days(days)}; {entries}.")
-    if round(end, 1) > round(start, 1):
-        said = f"Your mood rose from {number(start)} to {number(end)} over {last_days(days)}"
-    elif round(end, 1) < round(start, 1):
-        said = f"Your mood fell from {number(start)} to {number(end)} over {last_days(days)}"
-    else:
-        said = f"Your mood was {number(start)} at the start and the end of {last_days(days)}"
+        return t("trends.mood_single", score=number(start), day=day_name(points[0].day),
+                 span=span_words, entries=entries)
+    way = ("rose" if round(end, 1) > round(start, 1)
+           else "fell" if round(end, 1) < round(start, 1) else "same")
+    said = t(f"trends.mood_{way}", start=number(start), end=number(end), span=span_words)
     scores = [p.score for p in points]
     extremes = []
     if round(min(scores), 1) < round(min(start, end), 1):
-        extremes.append(f"lowest {number(min(scores))}")
+        extremes.append(t("trends.lowest", score=number(min(scores))))
     if round(max(scores), 1) > round(max(start, end), 1):
-        extremes.append(f"highest {number(max(scores))}")
+        extremes.append(t("trends.highest", score=number(max(scores))))
     between = f" ({', '.join(extremes)})" if extremes else ""
-    return f"{said}{between}; {entries} on {plural(len(points), 'day')}."
+    return t("trends.mood_summary", said=said, between=between, entries=entries,
+             days=counted("days", len(points)))
 
 
 # time spent -------------------------------------------------------------------------------
@@ -223,14 +262,14 @@ def time_trend(stored: dict[str, float], now: datetime, days: int) -> TimeTrend:
 def time_reading(per_day: tuple[tuple[date, float], ...], days: int) -> str:
     total = sum(seconds for _day, seconds in per_day)
     if total <= 0:
-        return f"No time recorded here in {last_days(days)}."
+        return t("trends.time_none", span=last_days(days))
     if total < 30:  # rounds to no minute at all, but the bar shows it
-        return f"Less than a minute here in {last_days(days)}."
+        return t("trends.time_little", span=last_days(days))
     used = [(day, seconds) for day, seconds in per_day if seconds >= 30]
     most_day, most = max(used, key=lambda item: (item[1], item[0]))
-    return (f"You spent {spoken_duration(total)} here over {last_days(days)}, on "
-            f"{plural(len(used), 'day')}; the most was {spoken_duration(most)} on "
-            f"{day_name(most_day)}.")
+    return t("trends.time_spent", total=spoken_duration(total), span=last_days(days),
+             days=counted("days", len(used)), most=spoken_duration(most),
+             day=day_name(most_day))
 
 
 # topics -----------------------------------------------------------------------------------
@@ -274,18 +313,18 @@ def topic_trend(items: Iterable[tuple[str, str]], now: datetime, days: int) -> T
 def topic_reading(weeks: tuple[TopicWeek, ...], top: tuple[tuple[str, int], ...],
                   sources: int, days: int) -> str:
     if not sources:
-        return f"No memories or conversation summaries from {last_days(days)} to find topics in."
-    things = plural(sources, "memory or summary", "memories and summaries")
+        return t("trends.topics_none", span=last_days(days))
+    things = counted("sources", sources)
     if not top:
-        return f"Nothing stood out in the {things} from {last_days(days)}."
+        return t("trends.topics_nothing", things=things, span=last_days(days))
     listed = ", ".join(f"{word} ({count})" for word, count in top)
-    said = f"What came up most in {last_days(days)}: {listed}; from {things}"
     word, total = top[0]
     per_week = sorted(weeks, key=lambda w: -w.counts.get(word, 0))
     most = per_week[0].counts.get(word, 0)
     if most < total and (len(per_week) < 2 or per_week[1].counts.get(word, 0) < most):
-        said += f"; {word} most in the week from {per_week[0].first:%d %b}"
-    return said + "."
+        return t("trends.topics_most_week", span=last_days(days), listed=listed,
+                 things=things, word=word, date=short_date(per_week[0].first))
+    return t("trends.topics_most", span=last_days(days), listed=listed, things=things)
 
 
 # all three --------------------------------------------------------------------------------

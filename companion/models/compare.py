@@ -15,6 +15,7 @@ from pathlib import Path
 from companion.config import Settings
 from companion.domain import SamplingParams
 from companion.engine.base import ChatEngine, ChatMessage
+from companion.i18n import t
 from companion.models.install import record_file
 from companion.models.library import Library, LocalModel
 from companion.models.pin import PROBE_SEED, Pin
@@ -70,16 +71,16 @@ def compare(paths: Paths, settings: Settings, pin: Pin, candidate: LocalModel,
     cancel = cancel or threading.Event()
     say = step or (lambda _text: None)
     results = []
-    for label, info in (
-        (f"pinned model {pin.model_name}", lambda: check_pinned_file(library, pin, registry)),
-        (f"candidate {candidate.id}", lambda: checked_info(record_file(
+    for which, named, info in (  # whole sentences per model: "the {label}" does not translate
+        ("pinned", {"name": pin.model_name}, lambda: check_pinned_file(library, pin, registry)),
+        ("candidate", {"id": candidate.id}, lambda: checked_info(record_file(
             library, Path(candidate.path), registry, source=candidate.source,
             model_id=candidate.id))),
     ):
-        say(f"Loading the {label}…")
+        say(t(f"model_texts.loading_{which}", **named))
         engine = load_engine(info(), settings, paths)
         try:
-            say(f"Answering {len(prompts)} message(s) with the {label}…")
+            say(t(f"model_texts.answering_{which}", count=len(prompts), **named))
             results.append(_answers(engine, prompts, seed, cancel))
         finally:
             close_engine(engine)

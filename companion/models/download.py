@@ -27,6 +27,7 @@ from pathlib import Path
 
 from companion import __version__
 from companion.errors import ModelError
+from companion.i18n import t
 from companion.models.progress import Progress, Reporter, human_bytes
 
 __all__ = ["DownloadCancelled", "DownloadError", "Progress", "download", "partial_path"]
@@ -38,15 +39,13 @@ SPACE_MARGIN = 64 << 20
 """Left free on the disk after the download, so the rest of the system keeps working."""
 PROGRESS_INTERVAL = 0.1
 
-_CANCELLED = ("The download was cancelled; the partial download is kept, run the same "
-              "command again to resume.")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _UNREACHABLE: tuple[tuple[type[BaseException], str], ...] = (  # a cause in words, not a repr
-    (socket.gaierror, "its name could not be looked up"),
-    (ConnectionRefusedError, "the connection was refused"),
-    (TimeoutError, "it did not answer in time"),
-    (ssl.SSLCertVerificationError, "its security certificate could not be verified"),
-    (ssl.SSLError, "a secure connection could not be made"),
+    (socket.gaierror, "model_errors.unreachable_name"),
+    (ConnectionRefusedError, "model_errors.unreachable_refused"),
+    (TimeoutError, "model_errors.unreachable_timeout"),
+    (ssl.SSLCertVerificationError, "model_errors.unreachable_certificate"),
+    (ssl.SSLError, "model_errors.unreachable_tls"),
 )
 _DISK_FULL = (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC))
 
@@ -59,6 +58,9 @@ class DownloadError(ModelError):
 class DownloadCancelled(DownloadError):
     """The person cancelled; the partial file is kept so the same call resumes it."""
 
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or t("model_errors.cancelled"))
+
 
 def partial_path(dest: Path) -> Path:
     """Where the bytes collect until they are verified: `dest` never holds an unchecked file."""
@@ -68,7 +70,7 @@ def partial_path(dest: Path) -> Path:
 def _where(url: str) -> tuple[str, str]:
     """(host, URL fit to show): no user:password, query or fragment, which can hold tokens."""
     parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or "the server"
+    host = parts.hostname or t("model_errors.the_server")
     netloc = host if parts.port is None else f"{host}:{parts.port}"
     return host, f"{parts.scheme}://{netloc}{parts.path}"
 
@@ -77,7 +79,7 @@ def _kept(part: Path) -> str:
     """The clause telling the person an earlier partial download is still there."""
     with contextlib.suppress(OSError):
         if part.stat().st_size > 0:
-            return " (the partial download is kept)"
+            return t("model_errors.kept")
     return ""
 
 
@@ -91,11 +93,9 @@ def _check_space(folder: Path, needed: int) -> None:
     except OSError:
         return  # cannot tell; the write itself will say if the disk fills up
     if free < needed + SPACE_MARGIN:
-        raise DownloadError(
-            f"There is not enough free space in {folder}: the download needs "
-            f"{human_bytes(needed + SPACE_MARGIN)} (including {human_bytes(SPACE_MARGIN)} to "
-            f"spare) but only {human_bytes(free)} is free; free some space and try again."
-        )
+        raise DownloadError(t("model_errors.download_no_space", folder=folder,
+                              needed=human_bytes(needed + SPACE_MARGIN),
+                              margin=human_bytes(SPACE_MARGIN), free=human_bytes(free)))
 
 
 def _open(url: str, offset: int, timeout: float, part: Path) -> http.client.HTTPResponse | None:
@@ -114,28 +114,25 @@ def _open(url: str, offset: int, timeout: float, part: Path) -> http.client.HTTP
         if code == 416 and offset:
             return None
         if code in (404, 410):
-            raise DownloadError(f"The model file was not found at {shown} (HTTP {code}); "
-                                f"check the address or try another mirror{kept}.") from None
+            raise DownloadError(t("model_errors.download_not_found", url=shown, code=code,
+                                  kept=kept)) from None
         if 300 <= code < 400:
-            what = ("kept redirecting in a loop" if "loop" in str(exc.reason)
-                    else f"sent a redirect that cannot be followed (HTTP {code})")
-            raise DownloadError(f"The server at {host} {what}, so nothing was downloaded; "
-                                f"try again later or try another mirror{kept}.") from None
+            loop = "loop" in str(exc.reason)
+            raise DownloadError(t("model_errors.redirect_loop" if loop else
+                                  "model_errors.redirect_bad", host=host, code=code,
+                                  kept=kept)) from None
         if code >= 500:
-            rest = ("the partial download is kept, try again later to resume" if kept
-                    else "try again later or try another mirror")
-            raise DownloadError(
-                f"The server at {host} had a problem (HTTP {code}); {rest}.") from None
-        raise DownloadError(f"The server at {host} refused the download (HTTP {code}); "
-                            f"check the address or try another mirror{kept}.") from None
+            raise DownloadError(t("model_errors.server_problem_kept" if kept else
+                                  "model_errors.server_problem", host=host, code=code)) from None
+        raise DownloadError(t("model_errors.download_refused", host=host, code=code,
+                              kept=kept)) from None
     except urllib.error.URLError as exc:
-        why = next((words for kind, words in _UNREACHABLE if isinstance(exc.reason, kind)),
-                    "no connection")
-        raise DownloadError(f"Could not reach {host} ({why}); "
-                            f"check the connection or use --mirror{kept}.") from None
+        why = next((key for kind, key in _UNREACHABLE if isinstance(exc.reason, kind)),
+                    "model_errors.unreachable_default")
+        raise DownloadError(t("model_errors.unreachable", host=host, why=t(why),
+                              kept=kept)) from None
     except (http.client.HTTPException, OSError):  # the server hung up before answering
-        raise DownloadError(f"The connection to {host} was interrupted before the download "
-                            f"started; run the same command again{kept}.") from None
+        raise DownloadError(t("model_errors.interrupted_before", host=host, kept=kept)) from None
 
 
 def _start_and_total(response: http.client.HTTPResponse) -> tuple[int | None, int | None]:
@@ -164,13 +161,13 @@ def _hash_partial(part: Path, digest: hashlib._Hash, have: int,
         with part.open("rb") as fh:
             while done < have and (chunk := fh.read(min(CHUNK_SIZE, have - done))):
                 if cancel is not None and cancel.is_set():
-                    raise DownloadCancelled(_CANCELLED)
+                    raise DownloadCancelled()
                 digest.update(chunk)
                 done += len(chunk)
                 report(done)
     except OSError as exc:
-        raise DownloadError(f"The partial download {part} cannot be read ({exc.strerror}); "
-                            "delete it and try again.") from None
+        raise DownloadError(t("model_errors.partial_unreadable", part=part,
+                              reason=exc.strerror)) from None
     report(done, force=True)
     return done
 
@@ -186,8 +183,8 @@ def _stream(response: http.client.HTTPResponse, part: Path, digest: hashlib._Has
     try:
         fh = open(os.open(part, os.O_RDWR | os.O_CREAT, 0o644), "r+b", buffering=0)  # noqa: SIM115
     except OSError as exc:
-        raise DownloadError(f"Could not write {part} ({exc.strerror}); check the folder's "
-                            "permissions.") from None
+        raise DownloadError(t("model_errors.part_not_opened", part=part,
+                              reason=exc.strerror)) from None
     with fh:
         fh.truncate(offset)
         fh.seek(offset)
@@ -196,7 +193,7 @@ def _stream(response: http.client.HTTPResponse, part: Path, digest: hashlib._Has
             if cancel is not None and cancel.is_set():
                 with contextlib.suppress(OSError):
                     os.fsync(fh.fileno())
-                raise DownloadCancelled(_CANCELLED)
+                raise DownloadCancelled()
             try:
                 piece = response.read1(CHUNK_SIZE)
             except (http.client.HTTPException, OSError):
@@ -216,20 +213,18 @@ def _stream(response: http.client.HTTPResponse, part: Path, digest: hashlib._Has
                 with contextlib.suppress(OSError):
                     fh.truncate(done)
                 if exc.errno in _DISK_FULL:
-                    raise DownloadError(
-                        f"The disk is full (or the file is too large for it) after "
-                        f"{human_bytes(done)}; the partial download is kept, free some space and "
-                        "run the same command to resume.") from None
-                raise DownloadError(f"Could not write {part} ({exc.strerror}); the partial "
-                                    "download is kept, run the same command to resume.") from None
+                    raise DownloadError(t("model_errors.download_disk_full",
+                                          done=human_bytes(done))) from None
+                raise DownloadError(t("model_errors.part_not_written", part=part,
+                                      reason=exc.strerror)) from None
             digest.update(piece)
             done += len(piece)
             report(done)
         try:
             os.fsync(fh.fileno())
         except OSError as exc:
-            raise DownloadError(f"Could not save {part} ({exc.strerror}); free some disk space "
-                                "and run the same command to resume.") from None
+            raise DownloadError(t("model_errors.part_not_saved", part=part,
+                                  reason=exc.strerror)) from None
     report(done, force=True)
     if piece is None:
         raise _interrupted(host, done)
@@ -237,14 +232,12 @@ def _stream(response: http.client.HTTPResponse, part: Path, digest: hashlib._Has
 
 
 def _interrupted(host: str, done: int) -> DownloadError:
-    return DownloadError(f"The connection to {host} was interrupted after {human_bytes(done)}; the "
-                         "partial download is kept, run the same command again to resume.")
+    return DownloadError(t("model_errors.interrupted_after", host=host, done=human_bytes(done)))
 
 
 def _mismatch(part: Path) -> DownloadError:
     part.unlink(missing_ok=True)
-    return DownloadError("The downloaded file did not match the expected sha256 fingerprint, "
-                         "so it was deleted; try again, or try another mirror.")
+    return DownloadError(t("model_errors.sha_mismatch"))
 
 
 def _move_into_place(part: Path, dest: Path) -> Path:
@@ -257,8 +250,8 @@ def _move_into_place(part: Path, dest: Path) -> Path:
             os.close(dir_fd)
     except OSError as exc:
         if not dest.exists():
-            raise DownloadError(f"The verified download could not be renamed to {dest} "
-                                f"({exc.strerror}); it is kept as {part}.") from None
+            raise DownloadError(t("model_errors.rename_failed", dest=dest, reason=exc.strerror,
+                                  part=part)) from None
     return dest
 
 
@@ -274,16 +267,13 @@ def download(url: str, dest: Path, *, sha256: str, size: int | None = None,
     dest = Path(dest)
     expected = sha256.strip().lower()
     if not _HEX64.fullmatch(expected):
-        raise DownloadError(f"{sha256!r} is not a sha256 fingerprint (64 hexadecimal "
-                            "characters); check the model's entry.")
+        raise DownloadError(t("model_errors.bad_sha256", sha256=repr(sha256)))
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DownloadError("A model can only be downloaded from an http:// or https:// "
-                            "address; check the URL or the mirror.")
+        raise DownloadError(t("model_errors.bad_scheme"))
     host = parts.hostname
     if dest.exists():
-        raise DownloadError(f"{dest} already exists, so nothing was downloaded; "
-                            "remove it first to download it again.")
+        raise DownloadError(t("model_errors.dest_exists", dest=dest))
     part = partial_path(dest)
     have = part.stat().st_size if part.is_file() else 0
     if size is not None and have > size:
@@ -294,8 +284,8 @@ def download(url: str, dest: Path, *, sha256: str, size: int | None = None,
     try:
         dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
-        raise DownloadError(f"Could not create the folder {dest.parent} ({exc.strerror}); "
-                            "check its permissions.") from None
+        raise DownloadError(t("model_errors.folder_not_created", folder=dest.parent,
+                              reason=exc.strerror)) from None
     digest = hashlib.sha256()
     if have:
         have = _hash_partial(part, digest, have, progress, cancel)
@@ -320,9 +310,8 @@ def download(url: str, dest: Path, *, sha256: str, size: int | None = None,
                 if start != 0:
                     continue
             if size is not None and total is not None and total != size:
-                raise DownloadError(
-                    f"The server at {host} offers a file of {total} bytes but the model has "
-                    f"{size}, so nothing was downloaded; try another mirror{_kept(part)}.")
+                raise DownloadError(t("model_errors.size_mismatch", host=host, total=total,
+                                      size=size, kept=_kept(part)))
             if size is None and total is not None:
                 _check_space(dest.parent, total - have)
             report = Reporter(progress, "downloading", total if total is not None else size,
@@ -336,5 +325,4 @@ def download(url: str, dest: Path, *, sha256: str, size: int | None = None,
         if digest.hexdigest() != expected:
             raise _mismatch(part)
         return _move_into_place(part, dest)
-    raise DownloadError(f"The server at {host} did not send the rest of the file when asked; "
-                        "try another mirror.")
+    raise DownloadError(t("model_errors.no_rest", host=host))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from companion.domain import ModelInfo
 from companion.errors import ModelError
+from companion.i18n import t
 from companion.models.gguf_limits import Header, HeaderRefused, read_header
 
 GGUF_MAGIC = b"GGUF"
@@ -53,11 +54,10 @@ def checked_header(path: Path) -> Header:
         with path.open("rb") as handle:
             return read_header(handle, os.fstat(handle.fileno()).st_size)
     except HeaderRefused as exc:
-        raise ModelError(f"{path} is damaged or unsafe to load ({exc}); download or copy it "
-                         "again, or choose another model.") from None
+        raise ModelError(t("model_errors.unsafe_header", path=path, detail=exc)) from None
     except OSError as exc:
-        raise ModelError(f"The model file {path} cannot be read ({exc.strerror}); check the "
-                         "path and that you may read it.") from None
+        raise ModelError(t("model_errors.header_unreadable", path=path,
+                           reason=exc.strerror)) from None
 
 
 def read_metadata(path: Path) -> GGUFMetadata:
@@ -90,25 +90,22 @@ def check_file(path: str | Path) -> Path:
     """The cheap checks: the file exists, can be read, and starts with the GGUF magic."""
     file = Path(path).expanduser()
     if not file.exists():
-        raise ModelError(f"The model file {file} does not exist; check the path and try again.")
+        raise ModelError(t("model_errors.file_missing", file=file))
     if file.is_dir():
-        raise ModelError(f"{file} is a folder, not a model file; give the path of a .gguf file.")
+        raise ModelError(t("model_errors.file_is_folder", file=file))
     if not file.is_file():  # a pipe or a device would block or never end
-        raise ModelError(f"{file} is not a regular file; give the path of a .gguf file.")
+        raise ModelError(t("model_errors.file_not_regular", file=file))
     try:
         size = file.stat().st_size
         with file.open("rb") as handle:
             magic = handle.read(4)
     except OSError as exc:
-        raise ModelError(
-            f"The model file {file} cannot be read ({exc.strerror}); check its permissions."
-        ) from None
+        raise ModelError(t("model_errors.file_no_permission", file=file,
+                           reason=exc.strerror)) from None
     if size == 0:
-        raise ModelError(f"The model file {file} is empty; download or copy it again.")
+        raise ModelError(t("model_errors.file_empty", file=file))
     if magic != GGUF_MAGIC:
-        raise ModelError(
-            f"{file} is not a GGUF model file; companion needs a .gguf file made for llama.cpp."
-        )
+        raise ModelError(t("model_errors.file_not_gguf", file=file))
     return file
 
 
@@ -125,6 +122,7 @@ def inspect_model(path: str | Path, *, known_sha256: str | None = None,
         try:
             known_sha256 = sha256_of(file, progress)
         except OSError as exc:
-            raise ModelError(f"The model file {file} cannot be read ({exc.strerror}).") from None
+            raise ModelError(t("model_errors.file_unreadable", file=file,
+                               reason=exc.strerror)) from None
     return ModelInfo(path=str(file), sha256=known_sha256, name=meta.name,
                      size=file.stat().st_size, chat_template_sha256=meta.chat_template_sha256)

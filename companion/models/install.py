@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from companion.errors import ModelError, UsageError
+from companion.i18n import t
 from companion.models.files import check_file, read_metadata, sha256_of
 from companion.models.library import Library, LocalModel, stat_of
 from companion.models.registry import Registry, RegistryEntry
@@ -43,7 +44,7 @@ def record_file(library: Library, path: Path, registry: Registry, *, source: str
     digest = sha256 or sha256_of(file, progress)
     stat = stat_of(file)
     if stat is None:
-        raise ModelError(f"The model file {file} disappeared while it was being checked.")
+        raise ModelError(t("model_errors.file_vanished", file=file))
     entry = registry.by_sha256(digest)
     existing = library.by_path(file)
     wanted = model_id or (entry.id if entry else None) or (existing.id if existing else None)
@@ -76,8 +77,7 @@ def _need_space(folder: Path, size: int) -> None:
     free = shutil.disk_usage(folder).free
     if free < size + SPARE_BYTES:
         need = (size + SPARE_BYTES - free) / 1e9
-        raise ModelError(f"There is not enough free space in {folder}: about {need:.1f} GB "
-                         "more is needed. Free some space and try again.")
+        raise ModelError(t("model_errors.install_no_space", folder=folder, need=f"{need:.1f}"))
 
 
 def install(library: Library, entry: RegistryEntry, registry: Registry, *,
@@ -91,8 +91,7 @@ def install(library: Library, entry: RegistryEntry, registry: Registry, *,
         have = identify(library, dest, registry)
         if have.sha256 == entry.sha256:
             return have
-        raise ModelError(f"A different file is already at {dest}; move it away, then install "
-                         f"{entry.id} again.")
+        raise ModelError(t("model_errors.install_other_file", dest=dest, model_id=entry.id))
     library.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     download(entry.download_url(mirror), dest, sha256=entry.sha256, size=entry.size,
              progress=progress, cancel=cancel)
@@ -116,9 +115,8 @@ def _copy_hashing(src: Path, folder: Path, progress: Progress | None) -> tuple[P
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         if exc.errno in (errno.ENOSPC, errno.EFBIG):
-            raise ModelError(f"The disk filled up while copying {src}; nothing was kept. "
-                             "Free some space and import it again.") from None
-        raise ModelError(f"{src} could not be copied ({exc.strerror}); nothing was kept.") from None
+            raise ModelError(t("model_errors.copy_disk_full", src=src)) from None
+        raise ModelError(t("model_errors.copy_failed", src=src, reason=exc.strerror)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -131,8 +129,7 @@ def import_file(library: Library, source: str | Path, registry: Registry, *,
     src = check_file(source).resolve()
     meta = read_metadata(src)  # refuse a broken header before copying gigabytes
     if model_id is not None and (model_id != slug(model_id) or not model_id[0].isalnum()):
-        raise UsageError(f"{model_id!r} cannot be a model id; use lower-case letters, digits, "
-                         "dots, dashes and underscores.")
+        raise UsageError(t("model_errors.bad_model_id", model_id=repr(model_id)))
     if src.parent == library.folder.resolve():
         return record_file(library, src, registry, source="import", model_id=model_id,
                            progress=progress)
@@ -165,20 +162,19 @@ def verify(library: Library, model: LocalModel, registry: Registry,
     """Re-hash in full; the new hash is recorded so the pin check sees any change."""
     path = Path(model.path)
     if not path.is_file():
-        return Verified(model, False, f"{model.id}: the file {path} is missing.")
+        return Verified(model, False, t("model_texts.verify_missing", id=model.id, path=path))
     before = model.sha256
     expected = registry.find(model.id)
     now = record_file(library, path, registry, source=model.source, model_id=model.id,
                       progress=progress)
     if expected is not None and model.verified and now.sha256 != expected.sha256:
-        return Verified(now, False, f"{model.id}: the file does not match the registry's "
-                        f"sha256 ({now.short_hash} instead of {expected.sha256[:12]}); it is "
-                        "damaged or was replaced. Remove it and install it again.")
+        return Verified(now, False, t("model_texts.verify_mismatch", id=model.id,
+                                      found=now.short_hash, expected=expected.sha256[:12]))
     if now.sha256 != before:
-        return Verified(now, False, f"{model.id}: the file has changed since it was added "
-                        f"({before[:12]} → {now.short_hash}).")
-    mark = "verified" if now.verified else "unverified (not in the registry)"
-    return Verified(now, True, f"{model.id}: intact, sha256 {now.short_hash}, {mark}.")
+        return Verified(now, False, t("model_texts.verify_changed", id=model.id,
+                                      before=before[:12], found=now.short_hash))
+    intact = "model_texts.verify_intact" if now.verified else "model_texts.verify_intact_unlisted"
+    return Verified(now, True, t(intact, id=model.id, hash=now.short_hash))
 
 
 def remove(library: Library, model: LocalModel) -> str:
@@ -187,5 +183,5 @@ def remove(library: Library, model: LocalModel) -> str:
     library.remove(model.id)
     if path.parent == library.folder.resolve():
         path.unlink(missing_ok=True)
-        return f"Removed {model.id} and deleted {path}."
-    return f"Forgot {model.id}; the file {path} was not inside companion's folder, so it was kept."
+        return t("model_texts.removed", id=model.id, path=path)
+    return t("model_texts.forgotten", id=model.id, path=path)

@@ -19,6 +19,7 @@ from companion.config import Settings
 from companion.domain import ModelInfo, SamplingParams
 from companion.engine.base import ChatEngine
 from companion.errors import CompanionError, ModelError, PinMismatch, UsageError
+from companion.i18n import t
 from companion.models.files import check_file, sha256_of
 from companion.models.install import identify, record_file
 from companion.models.library import Library, LocalModel
@@ -83,11 +84,8 @@ def check_pinned_file(library: Library, pin: Pin, registry: Registry, *, force: 
     """Prove the pinned file is still the pinned bytes before llama.cpp sees it."""
     path = Path(pin.model_path)
     if not path.is_file():
-        raise PinMismatch(
-            f"The model your companion is pinned to ({pin.model_name}, {pin.short_hash}) is "
-            f"missing from {path}; put the file back or run `companion models install "
-            f"{pin.model_id}`. companion will not switch to another model on its own."
-        )
+        raise PinMismatch(t("model_errors.pinned_missing", name=pin.model_name,
+                            short_hash=pin.short_hash, path=path, model_id=pin.model_id))
     record = library.by_path(path)
     if (force or record is None or record.sha256 != pin.model_sha256
             or not library.unchanged(record)):
@@ -95,12 +93,8 @@ def check_pinned_file(library: Library, pin: Pin, registry: Registry, *, force: 
                              source=record.source if record else "path",
                              model_id=record.id if record else pin.model_id, progress=progress)
     if record.sha256 != pin.model_sha256:
-        raise PinMismatch(
-            f"The model file {path} has changed since your companion was pinned to it "
-            f"(expected {pin.short_hash}, found {record.short_hash}), so companion will not "
-            f"use it. Restore the original (`companion models install {pin.model_id}` or copy "
-            "it back), or choose a model deliberately with `companion models use ID`."
-        )
+        raise PinMismatch(t("model_errors.pinned_changed", path=path, expected=pin.short_hash,
+                            found=record.short_hash, model_id=pin.model_id))
     return pin.model_info()
 
 
@@ -128,10 +122,8 @@ def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None =
         return _load_remote(vault, settings, overrides, system, library)
     if pin is not None and pin.remote and cli_model is None:
         # Never silently: the app's promise ("runs only on this computer") follows config.
-        raise ModelError(f"Your companion is pinned to {pin.model_name} on your engine at "
-                         f"{pin.engine_url}; add engine = \"{pin.engine_url}\" to config.toml "
-                         "(or give --engine) to talk with it, or pin a model on this computer "
-                         "with `companion models use ID` (Ctrl+O in the app).")
+        raise ModelError(t("model_errors.pinned_remote", name=pin.model_name,
+                           engine_url=pin.engine_url))
     wanted = cli_model or settings.model
     if pin is None:
         if wanted is None:
@@ -142,8 +134,7 @@ def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None =
         with vault.lock:
             vault.pins.add(pin.as_dict())
         _sync_hint(vault, library)
-        notice = (f"Your companion is now pinned to {pin.model_name} ({pin.short_hash}); it "
-                  "stays this model until you change it with `companion models use`.")
+        notice = t("model_texts.pinned_first", name=pin.model_name, hash=pin.short_hash)
         return Loaded(engine, pin, replace(pin.sampling, **overrides), [notice])
     if cli_model is not None:  # asked for on this command line: refuse, do not guess
         _refuse_other_file(library, pin, cli_model, registry, progress)
@@ -151,12 +142,10 @@ def load(paths: Paths, vault: Vault, settings: Settings, cli_model: str | None =
     engine = load_engine(info, settings, paths)
     notices = _runtime_notice(vault, engine, pin, system)
     if cli_model is None and settings.model is not None and not _same_file(settings.model, pin):
-        notices.append(f"{settings.model} was named as the model, but your companion is "
-                       f"pinned to {pin.model_name} ({pin.short_hash}), so the pinned model is "
-                       "used; to change it, use Models (Ctrl+O) or `companion models use ID`.")
+        notices.append(t("model_texts.named_not_pinned", named=settings.model,
+                         name=pin.model_name, hash=pin.short_hash))
     if text_hash(system) != pin.persona_sha256:
-        notices.append("Your persona text has changed since the pin, so replies may sound "
-                       f"different; `companion models use {pin.model_id}` pins the new one.")
+        notices.append(t("model_texts.persona_changed", id=pin.model_id))
     _sync_hint(vault, library)
     return Loaded(engine, pin, replace(pin.sampling, **overrides), notices)
 
@@ -185,11 +174,8 @@ def _refuse_other_file(library: Library, pin: Pin, wanted: str, registry: Regist
     digest = (known.sha256 if known is not None and library.unchanged(known)
               else sha256_of(file, progress))  # a refused file is not added to the library
     if digest != pin.model_sha256:
-        raise PinMismatch(
-            f"Your companion is pinned to {pin.model_name} ({pin.short_hash}), and {wanted} is "
-            "a different model, so it was not used. To change models deliberately, run "
-            f"`companion models import {wanted}` and then `companion models use ID`."
-        )
+        raise PinMismatch(t("model_errors.pinned_other", name=pin.model_name,
+                            short_hash=pin.short_hash, wanted=wanted))
 
 
 def _runtime_notice(vault: Vault, engine: ChatEngine, pin: Pin, system: str) -> list[str]:
@@ -208,11 +194,8 @@ def _runtime_notice(vault: Vault, engine: ChatEngine, pin: Pin, system: str) -> 
         with vault.lock:
             vault.state.set(RUNTIME_CHECK_KEY, json.dumps(seen))
     if seen["same"]:
-        return [f"llama.cpp has changed since your companion was pinned ({pin.runtime} → {now}); "
-                "it was checked and still answers exactly as before."]
-    return [f"llama.cpp has changed since your companion was pinned ({pin.runtime} → {now}), "
-            "and your companion now answers a little differently to the same words. The model "
-            "file is the same; to get the old behaviour back, reinstall the earlier llama.cpp."]
+        return [t("model_texts.runtime_same", was=pin.runtime, now=now)]
+    return [t("model_texts.runtime_different", was=pin.runtime, now=now)]
 
 
 def resolve_local(library: Library, registry: Registry, model_id: str) -> LocalModel:
@@ -221,13 +204,11 @@ def resolve_local(library: Library, registry: Registry, model_id: str) -> LocalM
         return model
     entry = registry.find(model_id)
     if entry is not None:
-        raise UsageError(f"{entry.id} is not on this computer yet; run `companion models install "
-                         f"{entry.id}` first.")
+        raise UsageError(t("model_errors.not_installed", model_id=entry.id))
     known = sorted({m.id for m in library.all()} | {e.id for e in registry.entries})
     close = difflib.get_close_matches(model_id.lower(), known, n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(close)}?" if close else ""
-    raise UsageError(f"There is no model called {model_id!r}.{hint} `companion models list` "
-                     "shows them all.")
+    hint = t("model_errors.did_you_mean", names=", ".join(close)) if close else ""
+    raise UsageError(t("model_errors.no_such_model_local", model_id=repr(model_id), hint=hint))
 
 
 def use(paths: Paths, vault: Vault, settings: Settings, model_id: str,
@@ -240,8 +221,8 @@ def use(paths: Paths, vault: Vault, settings: Settings, model_id: str,
     registry = registry_for(paths)
     model = resolve_local(library, registry, model_id)
     if not Path(model.path).is_file():
-        raise ModelError(f"The file for {model.id} is missing ({model.path}); install or import "
-                         "it again.")
+        raise ModelError(t("model_errors.model_file_missing", model_id=model.id,
+                           path=model.path))
     checked = record_file(library, Path(model.path), registry, source=model.source,
                           model_id=model.id, progress=progress)
     engine = load_engine(checked_info(checked), settings, paths)
@@ -261,8 +242,7 @@ def rollback(paths: Paths, vault: Vault) -> tuple[Pin, Pin]:
     with vault.lock:
         current, previous = vault.pins.current(), vault.pins.previous()
         if current is None or previous is None:
-            raise UsageError("There is no earlier pin to go back to; `companion pin show` "
-                             "shows the current one.")
+            raise UsageError(t("model_errors.no_earlier_pin"))
         vault.pins.retire(current.id)
     _sync_hint(vault, Library(paths.models))
     return Pin.from_dict(previous.data), Pin.from_dict(current.data)

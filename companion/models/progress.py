@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+from companion.i18n import t
+
 _TTY_INTERVAL = 0.1
 _PLAIN_INTERVAL = 5.0
 _UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
@@ -102,33 +104,36 @@ def human_bytes(n: float) -> str:
 
 
 def human_duration(seconds: float | None) -> str:
-    """`3m 12s`; `?` when unknown. Zero-padded minor parts keep a live line from jittering."""
+    """`3m 12s`; `?` when unknown. Zero-padded minor parts keep a live line from jittering.
+    The units are the person's language's own short ones (`3분 12초`, `3 min 12 s`)."""
     if seconds is None or not math.isfinite(seconds):
         return "?"
     total = max(0, round(seconds))
     if total < 60:
-        return f"{total}s"
+        return t("model_texts.seconds", s=total)
     minutes, secs = divmod(total, 60)
     if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
+        return t("model_texts.minutes", m=minutes, s=f"{secs:02d}")
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours}h {minutes:02d}m"
+        return t("model_texts.hours", h=hours, m=f"{minutes:02d}")
     days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h"
+    return t("model_texts.days", d=days, h=hours)
 
 
 def render(label: str, p: Progress) -> str:
-    """`label  45.2 MB / 1.1 GB  4.3 MB/s  ETA 3m 12s` (a word for the phase when checking)."""
+    """`label  45.2 MB / 1.1 GB  4.3 MB/s  ETA 3m 12s` (a word for the phase when checking).
+
+    `p.phase` stays a fixed word in code; only what is drawn is in the person's language."""
     parts = [label]
     if p.phase != "downloading":
-        parts.append(p.phase)
+        parts.append(t("model_texts.checking") if p.phase == "checking" else p.phase)
     parts.append(f"{human_bytes(p.done)} / {human_bytes(p.total)}" if p.total is not None
                  else human_bytes(p.done))
     if p.rate > 0:
         parts.append(f"{human_bytes(p.rate)}/s")
     if p.eta is not None and p.done != p.total:
-        parts.append(f"ETA {human_duration(p.eta)}")
+        parts.append(t("model_texts.eta", time=human_duration(p.eta)))
     return "  ".join(parts)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from companion.errors import UsageError
+from companion.i18n import t
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -108,11 +109,9 @@ class Registry:
             return entry
         ids = [entry.id for entry in self.entries]
         close = difflib.get_close_matches(model_id.strip().lower(), ids, n=3)
-        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise UsageError(
-            f"There is no model called {model_id!r}.{hint} "
-            "`companion models list` shows the ones available."
-        )
+        names = t("model_errors.or").join(repr(c) for c in close)
+        hint = t("model_errors.did_you_mean", names=names) if close else ""
+        raise UsageError(t("model_errors.no_such_model", model_id=repr(model_id), hint=hint))
 
     def by_sha256(self, sha256: str) -> RegistryEntry | None:
         """Recognises a file the person imported by hand as one of ours."""
@@ -169,11 +168,10 @@ def load_registry(user_file: Path | None = None) -> Registry:
     where = _Locator(text)
     for index, entry in enumerate(theirs):
         if entry.id in taken:
-            raise RegistryError(
-                f"{user_file}, line {where.key(index, 'id')}, entry {entry.id!r}: 'id' is "
-                "already a built-in model, whose pinned facts cannot be redefined; "
-                "give yours another id."
-            )
+            raise RegistryError(t("model_errors.registry_where", source=user_file,
+                                  line=where.key(index, "id"),
+                                  label=t("model_errors.entry_named", name=repr(entry.id)),
+                                  problem=t("model_errors.registry_builtin_id")))
     return Registry(builtin + theirs)
 
 
@@ -186,24 +184,24 @@ def parse_registry(text: str, source: str) -> tuple[RegistryEntry, ...]:
         raise _syntax_error(source, text, exc) from None
     for key in raw:
         if key != "model":
-            raise RegistryError(
-                f"{source}, line {where.top_level(key)}: unknown key {key!r}; "
-                "entries go under [[model]]."
-            )
+            raise RegistryError(t("model_errors.registry_line", source=source,
+                                  line=where.top_level(key),
+                                  problem=t("model_errors.registry_top_key", field=repr(key))))
     tables = raw.get("model", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        raise RegistryError(
-            f"{source}, line {where.top_level('model')}: entries must be [[model]] tables."
-        )
+        raise RegistryError(t("model_errors.registry_line", source=source,
+                              line=where.top_level("model"),
+                              problem=t("model_errors.registry_not_tables")))
     entries: list[RegistryEntry] = []
     first_line: dict[str, int] = {}
     for index, table in enumerate(tables):
         entry = _entry_from(table, source, where, index)
         if entry.id in first_line:
-            raise RegistryError(
-                f"{source}, line {where.key(index, 'id')}, entry {entry.id!r}: 'id' is already "
-                f"used by the entry at line {first_line[entry.id]}; ids must be unique."
-            )
+            raise RegistryError(t("model_errors.registry_where", source=source,
+                                  line=where.key(index, "id"),
+                                  label=t("model_errors.entry_named", name=repr(entry.id)),
+                                  problem=t("model_errors.registry_duplicate_id",
+                                            first=first_line[entry.id])))
         first_line[entry.id] = where.entry(index)
         entries.append(entry)
     return tuple(entries)
@@ -213,7 +211,8 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise RegistryError(f"{path} could not be read ({exc}).") from None
+        raise RegistryError(t("model_errors.registry_unreadable", path=path,
+                              detail=exc)) from None
 
 
 def _syntax_error(source: str, text: str, exc: Exception) -> RegistryError:
@@ -223,69 +222,69 @@ def _syntax_error(source: str, text: str, exc: Exception) -> RegistryError:
         line, detail = int(found.group(1)), detail[: found.start()]
     else:  # "(at end of document)": the problem shows on the last line
         line, detail = text.count("\n") + 1, detail.replace(" (at end of document)", "")
-    return RegistryError(f"{source}, line {line}: this is not valid TOML ({detail}).")
+    return RegistryError(t("model_errors.registry_line", source=source, line=line,
+                           problem=t("model_errors.registry_not_toml", detail=detail)))
 
 
 def _entry_from(table: dict[str, Any], source: str, where: _Locator, index: int) -> RegistryEntry:
     ident = table.get("id")
-    label = f"entry {ident!r}" if isinstance(ident, str) and ident else f"entry {index + 1}"
+    label = (t("model_errors.entry_named", name=repr(ident)) if isinstance(ident, str) and ident
+             else t("model_errors.entry_number", number=index + 1))
 
     def fail(key: str | None, problem: str) -> RegistryError:
         line = where.key(index, key) if key else where.entry(index)
-        return RegistryError(f"{source}, line {line}, {label}: {problem}")
+        return RegistryError(t("model_errors.registry_where", source=source, line=line,
+                               label=label, problem=problem))
 
     for key in table:
         if key not in _KNOWN:
             close = difflib.get_close_matches(key, _KNOWN, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise fail(key, f"unknown key {key!r}{hint}.")
+            hint = t("model_errors.registry_key_hint", field=repr(close[0])) if close else ""
+            raise fail(key, t("model_errors.registry_unknown_key", field=repr(key), hint=hint))
     required = _REQUIRED if "url" in table else (*_REQUIRED, *_LOCATION)
     missing = [key for key in required if key not in table]
     if missing:
-        raise fail(None, f"{', '.join(repr(k) for k in missing)} missing.")
+        raise fail(None, t("model_errors.registry_missing",
+                           keys=", ".join(repr(k) for k in missing)))
     for key in _STRINGS:
         if key in table and (not isinstance(table[key], str) or not table[key].strip()):
-            raise fail(key, f"{key!r} must be a non-empty string.")
+            raise fail(key, t("model_errors.registry_not_string", field=repr(key)))
     for key in ("size", "context"):
         value = table[key]
         if type(value) is not int or value <= 0:  # bool is an int subclass; `true` is no size
-            raise fail(key, f"{key!r} must be a positive whole number.")
+            raise fail(key, t("model_errors.registry_not_positive", field=repr(key)))
     ram = table["ram"]
     if not (isinstance(ram, (int, float)) and not isinstance(ram, bool) and 0 < ram < math.inf):
-        raise fail("ram", "'ram' must be a positive number of GB.")
+        raise fail("ram", t("model_errors.registry_ram"))
 
     if not _ID.fullmatch(table["id"]):
-        raise fail(
-            "id",
-            "'id' may hold only lowercase letters, digits, '.', '_' and '-', "
-            "and must start with a letter or digit.",
-        )
+        raise fail("id", t("model_errors.registry_id"))
     if not _HEX64.fullmatch(table["sha256"]):
-        raise fail("sha256", "'sha256' must be 64 hexadecimal characters.")
+        raise fail("sha256", t("model_errors.registry_sha256"))
     if "revision" in table and not _HEX40.fullmatch(table["revision"]):
-        raise fail("revision", "'revision' must be a 40-character commit hash, not a branch.")
+        raise fail("revision", t("model_errors.registry_revision"))
     if "repo" in table and not _REPO.fullmatch(table["repo"]):
-        raise fail("repo", "'repo' must look like 'owner/name'.")
+        raise fail("repo", t("model_errors.registry_repo"))
     url = table.get("url")
     if url is not None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise fail("url", "'url' must be a full http:// or https:// address.")
+            raise fail("url", t("model_errors.registry_url"))
     file_key = "file" if "file" in table else "url"
     file = table["file"] if "file" in table else unquote(PurePosixPath(urlsplit(url).path).name)
     if not file or "/" in file or "\\" in file or not file.lower().endswith(".gguf"):
-        why = " (the url does not end in one, so give 'file')" if file_key == "url" else ""
-        raise fail(file_key, f"'file' must be a plain file name ending in .gguf{why}.")
+        raise fail(file_key, t("model_errors.registry_file_from_url" if file_key == "url"
+                               else "model_errors.registry_file"))
 
     languages = table["languages"]
     if not isinstance(languages, list) or not all(isinstance(c, str) for c in languages):
-        raise fail("languages", "'languages' must be a list of language codes like [\"en\"].")
+        raise fail("languages", t("model_errors.registry_languages"))
     codes = tuple(dict.fromkeys(code.strip().lower() for code in languages))
     if not codes:
-        raise fail("languages", "'languages' must name at least one language.")
+        raise fail("languages", t("model_errors.registry_no_language"))
     bad = [code for code in codes if not _LANGUAGE.fullmatch(code)]
     if bad:
-        raise fail("languages", f"{bad[0]!r} is not an ISO 639 language code like 'en'.")
+        raise fail("languages", t("model_errors.registry_bad_language", code=repr(bad[0])))
 
     return RegistryEntry(
         id=table["id"],

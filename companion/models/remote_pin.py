@@ -21,6 +21,7 @@ from typing import Any
 
 from companion.config import Settings
 from companion.errors import EngineChanged, UsageError
+from companion.i18n import t
 from companion.models.pin import REMOTE_PROBE_SYSTEM, Pin, make_remote_pin, probe
 from companion.vault import Vault
 
@@ -44,11 +45,7 @@ def latest_remote(vault: Vault) -> Pin | None:
 
 def changed(pin: Pin, engine: Any, now_model: str) -> EngineChanged:
     was = pin.model_name if pin.model_name == now_model else f"{pin.model_name} → {now_model}"
-    return EngineChanged(
-        f"The model on your engine at {engine.endpoint.url} ({was}) answers differently than "
-        "when your companion was pinned to it, so it was not used; your words are saved. To "
-        "accept how it answers now, run `companion models use engine`; to talk with a model "
-        "on this computer, remove `engine` from config.toml.")
+    return EngineChanged(t("model_errors.engine_changed", url=engine.endpoint.url, was=was))
 
 
 def _watch(engine: Any, pin: Pin, vault: Vault) -> None:
@@ -73,11 +70,10 @@ def load(vault: Vault, settings: Settings, url: str, overrides: dict[str, Any], 
         pin = make_remote_pin(engine, settings.sampling, system, runtime)
         with vault.lock:
             vault.pins.add(pin.as_dict())
-        before = (f" `companion models rollback` returns to {current.model_name}."
-                  if current is not None else "")
-        notices.append(f"Your companion now answers from {pin.model_name} on your engine at "
-                       f"{pin.engine_url}; it is pinned by how it answers, which is checked at "
-                       f"every start.{before}")
+        notices.append(t("model_texts.engine_pinned", name=pin.model_name, url=pin.engine_url)
+                       if current is None else
+                       t("model_texts.engine_pinned_back", name=pin.model_name,
+                         url=pin.engine_url, before=current.model_name))
     else:
         if probe(engine, REMOTE_PROBE_SYSTEM, reference.sampling) != reference.fingerprint:
             raise changed(reference, engine, engine.model.name)
@@ -87,12 +83,10 @@ def load(vault: Vault, settings: Settings, url: str, overrides: dict[str, Any], 
             with vault.lock:
                 vault.pins.add(pin.as_dict())
             if reference.engine_url != pin.engine_url:
-                notices.append(f"Your engine moved from {reference.engine_url} to "
-                               f"{pin.engine_url}; it was checked and answers exactly as "
-                               "before.")
+                notices.append(t("model_texts.engine_moved", was=reference.engine_url,
+                                 now=pin.engine_url))
     if not engine.endpoint.on_this_computer:
-        notices.append(f"Replies come from another machine ({engine.endpoint.url}); only the "
-                       "prompt is sent there, never the vault.")
+        notices.append(t("model_texts.engine_elsewhere", url=engine.endpoint.url))
     _watch(engine, pin, vault)
     return engine, pin, notices
 
@@ -103,8 +97,7 @@ def accept(vault: Vault, settings: Settings, *, system: str,
     reference = latest_remote(vault)
     url = settings.engine or (reference.engine_url if reference else "")
     if not url:
-        raise UsageError("No engine is set; add engine = \"http://HOST:PORT\" to config.toml "
-                         "or give --engine URL.")
+        raise UsageError(t("model_errors.no_engine"))
     engine = connect(settings, url)
     sampling = reference.sampling if reference is not None else settings.sampling
     pin = make_remote_pin(engine, sampling, system, runtime)

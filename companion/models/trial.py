@@ -30,8 +30,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from companion import i18n
 from companion.domain import ModelInfo
 from companion.errors import ModelError
+from companion.i18n import t
 from companion.models.files import checked_header
 
 log = logging.getLogger("companion.models.trial")
@@ -77,7 +79,8 @@ def ensure_tried(info: ModelInfo, cache: Path, runtime: str) -> None:
     size = path.stat().st_size
     budget = budget_for(size, vocab)
     request = {"path": str(path), "size": size, "memory": budget.memory,
-               "cpu": budget.cpu_s, "render_s": RENDER_LIMIT_S, "context": TRIAL_CONTEXT}
+               "cpu": budget.cpu_s, "render_s": RENDER_LIMIT_S, "context": TRIAL_CONTEXT,
+               "language": i18n.current()}  # the child's refusal reads in this language
     code, out, err = _run_child(request, budget.wall_s, cache)
     if code == _PASSED and b'"passed"' in out:
         _remember(cache, info.sha256, runtime)
@@ -90,26 +93,21 @@ def ensure_tried(info: ModelInfo, cache: Path, runtime: str) -> None:
 def _refusal(path: Path, code: int | None, out: bytes, err: bytes,
              budget: Budget) -> ModelError:
     """One sentence for what the trial saw."""
-    tried = "when it was tried in a separate process, so companion will not load it"
     if code == _REFUSED:
         sentence = _sentence(out)
         if sentence:
             return ModelError(sentence)
     if code == _TEMPLATE_SLOW:
-        return ModelError(f"The chat template in {path} took longer than {RENDER_LIMIT_S:g} "
-                          "seconds to render, so companion will not load it; choose another "
-                          "model.")
+        return ModelError(t("model_errors.trial_template_slow", path=path,
+                            seconds=f"{RENDER_LIMIT_S:g}"))
     if code is None or (code < 0 and -code in _SLOW_SIGNALS):
-        return ModelError(f"Loading {path} took longer than {budget.wall_s:.0f} seconds {tried}; "
-                          "if this computer was very busy try again, otherwise choose another "
-                          "model.")
+        return ModelError(t("model_errors.trial_slow", path=path,
+                            seconds=f"{budget.wall_s:.0f}"))
     if any(word in err for word in _MEMORY_WORDS):
-        return ModelError(f"{path} needed far more memory than a model of its size should "
-                          f"{tried}; download it again or choose another model.")
+        return ModelError(t("model_errors.trial_memory", path=path))
     how = signal.Signals(-code).name if code < 0 and -code in signal.valid_signals() else (
-        f"exit status {code}")
-    return ModelError(f"llama.cpp crashed ({how}) on {path} {tried}; the file may be damaged, "
-                      "so download it again or choose another model.")
+        t("model_errors.exit_status", code=code))
+    return ModelError(t("model_errors.trial_crashed", how=how, path=path))
 
 
 def _sentence(out: bytes) -> str:
@@ -143,8 +141,8 @@ def _run_child(request: dict[str, object], wall_s: float,
             child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                      cwd=cache, env=env, start_new_session=True)
         except OSError as exc:
-            raise ModelError(f"companion could not start a trial run of the model "
-                             f"({exc.strerror}); check that Python can run here.") from None
+            raise ModelError(t("model_errors.trial_not_started",
+                               reason=exc.strerror)) from None
         try:
             code: int | None = child.wait(timeout=wall_s)
         except subprocess.TimeoutExpired:

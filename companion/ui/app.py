@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 
 from companion import i18n
 from companion.errors import CompanionError, EngineChanged, ModelError, PinMismatch
+from companion.i18n import t
 from companion.logs import log_unexpected
 from companion.ui.background import MemoryWork
 from companion.ui.boundary_watch import BoundaryWatch
@@ -47,6 +48,26 @@ BEHIND_FIRST_FRAME = (  # imported in a thread while the person types the passph
     "companion.vault", "companion.conversation.session", CHAT_MODULE,
     "companion.ui.screens.onboarding", "companion.care.boundaries",
 )
+CHAT_COMMANDS = (
+    ("new_conversation", "action_new_conversation"), ("stop", "action_stop"),
+    ("toggle_sidebar", "action_toggle_sidebar"), ("models", "action_models"),
+    ("journal", "action_journal"), ("memories", "action_memories"), ("mood", "action_mood"),
+    ("why", "action_why"), ("safety_plan", "action_safety_plan"),
+    ("support", "action_toggle_support"), ("delete_conversation", "action_delete_conversation"),
+    ("edit_last", "action_edit_last"), ("delete_message", "action_delete_message"),
+    ("usage", "action_usage"), ("change_passphrase", "action_change_passphrase"),
+)
+"""The chat screen's palette commands: `palette.<id>` names it, `palette.<id>_help` says
+what it does, and the screen's method of that name does it."""
+TEXTUAL_COMMANDS = {
+    "Change the current theme": "theme", "Quit the application as soon as possible": "quit",
+    "Show help for the focused widget and a summary of available keys": "keys",
+    "Hide the keys and widget help panel": "keys_hide", "Maximize the focused widget": "maximize",
+    "Minimize the widget and restore to normal size": "minimize",
+    "Save an SVG 'screenshot' of the current screen": "screenshot",
+}
+"""Textual's own palette commands, by their English help: their ids in the catalogue (one
+Textual adds later stays in English rather than vanishing)."""
 
 
 class CompanionApp(App[None]):
@@ -159,14 +180,12 @@ class CompanionApp(App[None]):
                 and not self.settings.engine and pinning.current_pin(self.vault) is None):
             self.engine_state = "none"
             if screen:
-                screen.status.show_problem("No model: start companion with --model PATH")
-                screen.notice("No model is loaded yet. Start companion with --model PATH to a "
-                              ".gguf file, or choose one with Ctrl+O; you can still write, and "
-                              "everything is saved.")
+                screen.status.show_problem(t("app.no_model_status"))
+                screen.notice(t("app.no_model"))
             return
         self.engine_state = "loading"
         if screen:
-            screen.status.show_problem("Loading the model…")
+            screen.status.show_problem(t("app.loading"))
         self._load_model()
 
     @work(thread=True, exclusive=True, group="model")
@@ -183,7 +202,7 @@ class CompanionApp(App[None]):
                 loaded = pinned_model.load(self.paths, self.vault, self.settings,
                                            overrides=self._overrides)
                 if loaded is None:
-                    raise ModelError("No model is set; start companion with --model PATH.")
+                    raise ModelError(t("app.not_set"))
                 engine = loaded.engine
         except PinMismatch as exc:  # never go on with another model: let the person choose
             self.call_from_thread(self._pin_problem, str(exc), pinning.current_pin(self.vault),
@@ -195,7 +214,7 @@ class CompanionApp(App[None]):
         except Exception as exc:
             log_unexpected(exc)
             self.call_from_thread(self._model_failed,
-                                  f"The model could not be loaded ({type(exc).__name__}).")
+                                  t("app.load_failed", error=type(exc).__name__))
             return
         if get_current_worker().is_cancelled:  # a newer load (reload_model) replaced this one
             pinning.close_engine(engine)
@@ -224,8 +243,8 @@ class CompanionApp(App[None]):
         self.engine_state = "failed"
         screen = self._chat()
         if screen:
-            screen.status.show_problem("No model loaded")
-            screen.notice(text + " You can still write; everything is saved.")
+            screen.status.show_problem(t("app.failed_status"))
+            screen.notice(t("app.still_write", problem=text))
             screen.waiting_for_model = False
         self.notify(text, severity="error", timeout=10)
 
@@ -234,14 +253,10 @@ class CompanionApp(App[None]):
 
         self.engine_state = "failed"
         screen = self._chat()
-        what = "the model on your engine answers differently" if engine else (
-            "the pinned model's file does not match")
+        what = "engine" if engine else "file"
         if screen:
-            screen.status.show_problem(f"No model loaded: {what}")
-            screen.notice(f"No model is loaded because {what} than its pin; you can still "
-                          "write, and everything is saved. Ctrl+O opens Models." if engine else
-                          f"No model is loaded because {what} the pin; you can still write, "
-                          "and everything is saved. Ctrl+O opens Models.")
+            screen.status.show_problem(t(f"app.pin_status_{what}"))
+            screen.notice(t(f"app.pin_notice_{what}"))
             screen.waiting_for_model = False
         await self.push_screen(PinProblemScreen(text, pin, engine=engine))
 
@@ -315,50 +330,23 @@ class CompanionApp(App[None]):
     # commands and shutdown ------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("What companion is and is not", "Its limits, where your data "
-                            "lives and how to delete it (F1)", self.action_limits)
+        """The palette's commands, named in the person's language when it is opened."""
+        for command in super().get_system_commands(screen):
+            name = TEXTUAL_COMMANDS.get(command.help)
+            yield command if name is None else command._replace(
+                title=t(f"palette.{name}"), help=t(f"palette.{name}_help"))
+        yield SystemCommand(t("palette.limits"), t("palette.limits_help"), self.action_limits)
         yield from self.app_lock.commands()
         if self.session is not None:
-            yield SystemCommand("Persona", "Choose who the companion is, or shape your own",
+            yield SystemCommand(t("palette.persona"), t("palette.persona_help"),
                                 self.action_persona)
-            yield SystemCommand("About you", "Your name, language, country and preferred "
-                                "style", self.action_about_you)
+            yield SystemCommand(t("palette.about_you"), t("palette.about_you_help"),
+                                self.action_about_you)
         if screen is self._chat():
-            yield SystemCommand("New conversation", "Start a new conversation (Ctrl+N)",
-                                screen.action_new_conversation)
-            yield SystemCommand("Stop reply", "Stop the reply being written (Esc)",
-                                screen.action_stop)
-            yield SystemCommand("Toggle sidebar", "Show or hide past conversations (Ctrl+B)",
-                                screen.action_toggle_sidebar)
-            yield SystemCommand("Models", "Install, import, verify, try and choose models "
-                                "(Ctrl+O)", screen.action_models)
-            yield SystemCommand("Journal", "Write for yourself; entries get no reply (Ctrl+J)",
-                                screen.action_journal)
-            yield SystemCommand("Memories", "What the companion remembers, proposals to "
-                                "review, commitments and moods (Ctrl+Y)", screen.action_memories)
-            yield SystemCommand("Mood check-in", "How are you feeling, 1 to 5 (Ctrl+E)",
-                                screen.action_mood)
-            yield SystemCommand("Why did you say that?", "What was recalled for the latest "
-                                "reply (F2)", screen.action_why)
-            yield SystemCommand("Safety plan", "Your plan for hard moments and the people you "
-                                "trust (F5)", screen.action_safety_plan)
-            yield SystemCommand("Support", "Show or hide your safety plan, trusted contacts "
-                                "and crisis lines beside the chat (F9)",
-                                screen.action_toggle_support)
-            yield SystemCommand("Delete this conversation", "With everything learned from it "
-                                "(asks first)", screen.action_delete_conversation)
-            yield SystemCommand("Edit last message", "Change your last message and ask again "
-                                "(F4; Esc leaves it)", screen.action_edit_last)
-            yield SystemCommand("Delete a message", "The chosen message, or the last one "
-                                "(F8; asks first)", screen.action_delete_message)
-            yield SystemCommand("Time spent", "Time per day for the last four weeks, and your "
-                                "boundaries (Ctrl+T)", screen.action_usage)
-            yield SystemCommand("Change passphrase", "A new passphrase for your vault; backups "
-                                "made before keep the old one", screen.action_change_passphrase)
-            if screen.held_reply:
-                yield SystemCommand("Continue anyway", "Let the held reply come now (Ctrl+G)",
-                                    screen.action_continue_anyway)
+            held = (("continue_anyway", "action_continue_anyway"),) if screen.held_reply else ()
+            for name, action in CHAT_COMMANDS + held:
+                yield SystemCommand(t(f"palette.{name}"), t(f"palette.{name}_help"),
+                                    getattr(screen, action))
 
     async def action_quit(self) -> None:
         """Stop a reply (it is saved as stopped), keep the draft, then leave."""
@@ -391,8 +379,5 @@ class CompanionApp(App[None]):
         if error is not None:
             log_unexpected(error)
         self.bell()
-        self._exit_renderables.append(Text(
-            "companion stopped because of an unexpected error; what you sent is saved, and "
-            f"details (without your words) are in {self.paths.log_file}."
-        ))
+        self._exit_renderables.append(Text(t("app.crashed", path=self.paths.log_file)))
         self._close_messages_no_wait()

@@ -6,13 +6,13 @@ language. Rather than translate constants (a screen imported before unlock would
 words of the moment it loaded), every screen of the app answers `active_bindings` with the
 descriptions looked up by binding id at the time of asking (`keys.<id>` in the catalogue),
 so a change of language reaches the footer at the next refresh. The English text in the
-catalogue and the one in the code are the same words (tests/test_i18n.py checks each).
+catalogue and the one in the code are the same words (tests/test_i18n_app.py checks each).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 
@@ -48,8 +48,3 @@ class Worded:
         found: dict[str, ActiveBinding] = super().active_bindings  # type: ignore[misc]
         return {key: active._replace(binding=worded(active.binding))
                 for key, active in found.items()}
-
-
-def speak(app: Any) -> None:
-    """After the language changed: redraw the footer and keys panel in it."""
-    app.refresh_bindings()

@@ -35,6 +35,7 @@ from typing import IO
 import sqlcipher3
 
 from companion.errors import UsageError, VaultDamaged
+from companion.i18n import t
 from companion.vault import keys
 from companion.vault.connection import Connection, open_database
 from companion.vault.private_files import check_new_file, write_new_file
@@ -71,16 +72,14 @@ def _check_snapshot(path: Path, data_key: bytes) -> int:
     """The copy must be ciphertext on disk and whole when read with the key."""
     with path.open("rb") as handle:
         if handle.read(16) == PLAIN_HEADER:
-            raise VaultDamaged("The copy of the vault came out unencrypted, so no backup was "
-                               "written; check that companion's SQLCipher is installed.")
+            raise VaultDamaged(t("vault_errors.backup_unencrypted"))
     conn = keyed(path, data_key)
     try:
         if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise sqlcipher3.DatabaseError("quick_check")
         return int(conn.execute("PRAGMA user_version").fetchone()[0])
     except sqlcipher3.DatabaseError:
-        raise VaultDamaged("The copy of the vault did not read back whole, so no backup "
-                           "was written; check the disk and try again.") from None
+        raise VaultDamaged(t("vault_errors.backup_unreadable")) from None
     finally:
         conn.close()
 
@@ -105,19 +104,17 @@ def create_backup(db_path: Path, key_path: Path, passphrase: str, out: Path) -> 
     """Write an encrypted backup of the vault to OUT (a new file); see the module doc."""
     check_new_file(out)
     if vault_status(db_path, key_path) is VaultStatus.NEW:
-        raise UsageError(f"There is no vault in {db_path.parent} yet, so there is nothing "
-                         "to back up.")
+        raise UsageError(t("vault_errors.backup_no_vault", folder=db_path.parent))
     key_bytes = key_path.read_bytes()
     data_key = keys.read_key_file(key_path, passphrase)
     if key_path.read_bytes() != key_bytes:
-        raise UsageError("The passphrase changed while the backup was starting; run it again.")
+        raise UsageError(t("vault_errors.backup_passphrase_changed"))
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     try:
         schema = _snapshot_and_write(db_path, data_key, key_bytes, created, out)
     except (OSError, sqlcipher3.DatabaseError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise UsageError(f"Could not write the backup {out} ({reason}); nothing was "
-                         "written.") from None
+        raise UsageError(t("vault_errors.backup_not_written", out=out, reason=reason)) from None
     return BackupInfo(out, out.stat().st_size, schema, created)
 
 

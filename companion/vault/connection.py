@@ -15,6 +15,7 @@ from typing import Any
 import sqlcipher3
 
 from companion.errors import CompanionError, DiskFull, VaultDamaged
+from companion.i18n import t
 
 Connection = Any  # sqlcipher3 ships no type stubs
 
@@ -32,10 +33,7 @@ def open_database(path: Path, data_key: bytes) -> Connection:
         conn.execute(f"PRAGMA key = \"x'{data_key.hex()}'\"")
         version = conn.execute("PRAGMA cipher_version").fetchone()
         if not version or not version[0]:
-            raise VaultDamaged(
-                "This Python's SQLCipher is missing, so the vault cannot be encrypted; "
-                "reinstall companion with its setup command."
-            )
+            raise VaultDamaged(t("vault_errors.no_sqlcipher"))
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             checked = conn.execute("PRAGMA quick_check").fetchone()
@@ -44,11 +42,8 @@ def open_database(path: Path, data_key: bytes) -> Connection:
             conn.execute("PRAGMA journal_mode = WAL")
         except sqlcipher3.DatabaseError as exc:
             if is_disk_full(exc):
-                raise DiskFull(DISK_FULL) from None
-            raise VaultDamaged(
-                f"The vault {path} is damaged or does not match its key file, and nothing "
-                "was changed; restore your latest backup with `companion restore FILE`."
-            ) from None
+                raise disk_full() from None
+            raise VaultDamaged(t("vault_errors.vault_damaged", path=path)) from None
         _owner_only(path)
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA secure_delete = ON")
@@ -60,8 +55,9 @@ def open_database(path: Path, data_key: bytes) -> Connection:
     return conn
 
 
-DISK_FULL = ("The disk is full, so companion could not write; what was saved "
-             "before is safe. Free some space and try again.")
+def disk_full() -> DiskFull:
+    """Looked up when raised, so the sentence is in the language in effect then."""
+    return DiskFull(t("vault_errors.disk_full"))
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -74,10 +70,9 @@ def is_disk_full(exc: BaseException) -> bool:
 def explain(exc: BaseException) -> CompanionError | None:
     """A database error raised mid-command, as the one sentence the person should see."""
     if is_disk_full(exc):
-        return DiskFull(DISK_FULL)
+        return disk_full()
     if isinstance(exc, sqlcipher3.DatabaseError):
-        return VaultDamaged("The vault could not be read (it may be damaged); nothing more was "
-                            "changed. Restore your latest backup with `companion restore FILE`.")
+        return VaultDamaged(t("vault_errors.unreadable"))
     return None
 
 

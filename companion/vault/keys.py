@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from companion.errors import CompanionError, DiskFull, VaultDamaged, WrongPassphrase
+from companion.i18n import t
 from companion.vault.private_files import fsync_dir
 
 KEY_FILE_VERSION = 1
@@ -140,10 +141,7 @@ def _read_record(path: Path) -> tuple[KdfParams, bytes, bytes]:
 
 
 def _damaged(path: Path) -> VaultDamaged:
-    return VaultDamaged(
-        f"The key file {path} is damaged or unreadable; restore it from a backup "
-        "(nothing was changed)."
-    )
+    return VaultDamaged(t("vault_errors.key_file_damaged", path=path))
 
 
 def _unwrap(path: Path, passphrase: Secret) -> tuple[bytes, KdfParams]:
@@ -155,9 +153,7 @@ def _unwrap(path: Path, passphrase: Secret) -> tuple[bytes, KdfParams]:
     try:
         data_key = AESGCM(wrapping_key).decrypt(nonce, wrapped, _AAD)
     except InvalidTag:
-        raise WrongPassphrase(
-            "That passphrase does not open this vault; check it and try again."
-        ) from None
+        raise WrongPassphrase(t("vault_errors.wrong_passphrase")) from None
     finally:
         wipe(wrapping_key)
     if len(data_key) != 32:
@@ -205,6 +201,6 @@ def rewrap_key_file(path: Path, old: Secret, new: Secret) -> None:
         if not isinstance(exc, OSError):
             raise
         error = DiskFull if exc.errno == errno.ENOSPC else CompanionError
-        raise error(f"The new key file {pending} could not be written ({exc.strerror or exc}); "
-                    "nothing was changed and the current passphrase still works.") from None
+        raise error(t("vault_errors.key_file_not_written", pending=pending,
+                      reason=exc.strerror or exc)) from None
     fsync_dir(path.parent)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from companion.errors import UsageError
+from companion.i18n import t
 
 # writing a new file: 0600, whole or not at all, never over another ------------------
 
@@ -24,9 +25,9 @@ from companion.errors import UsageError
 def check_new_file(out: Path) -> None:
     """Refuse early, before any work or any passphrase, if OUT cannot be a new file."""
     if out.exists() or out.is_symlink():
-        raise UsageError(f"{out} already exists; choose a new name (nothing was written).")
+        raise UsageError(t("vault_errors.file_exists", out=out))
     if not out.parent.is_dir():
-        raise UsageError(f"The folder {out.parent} does not exist; nothing was written.")
+        raise UsageError(t("vault_errors.no_folder", folder=out.parent))
 
 
 def fsync_dir(folder: Path) -> None:
@@ -102,9 +103,8 @@ def write_new_file(out: Path, write: Callable[[IO[bytes]], None]) -> None:
         if not _write_unnamed(out, write):
             _write_named(out, write)
     except FileExistsError:
-        raise UsageError(f"{out} already exists; choose a new name (nothing was written).")\
-            from None
+        raise UsageError(t("vault_errors.file_exists", out=out)) from None
     except OSError as exc:
-        raise UsageError(f"Could not write {out} ({exc.strerror or exc}); nothing was "
-                         "written.") from None
+        raise UsageError(t("vault_errors.not_written", out=out,
+                           reason=exc.strerror or exc)) from None
     fsync_dir(out.parent)

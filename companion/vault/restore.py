@@ -20,6 +20,7 @@ from pathlib import Path
 import sqlcipher3
 
 from companion.errors import UsageError, VaultDamaged, WrongPassphrase
+from companion.i18n import t
 from companion.vault import keys
 from companion.vault.backup import (
     CHUNK,
@@ -72,11 +73,11 @@ def occupied(db_path: Path, key_path: Path) -> list[Path]:
 
 
 def _not_a_backup(source: Path) -> UsageError:
-    return UsageError(f"{source} is not a companion backup; nothing was changed.")
+    return UsageError(t("vault_errors.not_a_backup", source=source))
 
 
 def _damaged(source: Path, what: str) -> VaultDamaged:
-    return VaultDamaged(f"The backup {source} is damaged ({what}); nothing was changed.")
+    return VaultDamaged(t("vault_errors.backup_damaged", source=source, what=what))
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def _read_small(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
 
 def _open_tar(source: Path) -> tarfile.TarFile:
     if not source.is_file():
-        raise UsageError(f"There is no backup file {source}; nothing was changed.")
+        raise UsageError(t("vault_errors.no_backup_file", source=source))
     try:
         return tarfile.open(source, mode="r:")  # the caller closes it
     except (tarfile.TarError, OSError, EOFError):
@@ -107,37 +108,35 @@ def _open_backup(source: Path, tar: tarfile.TarFile) -> _Opened:
     try:
         members = {m.name: m for m in tar.getmembers()}
     except (tarfile.TarError, EOFError, OSError):
-        raise _damaged(source, "it ends too soon") from None
+        raise _damaged(source, t("vault_errors.damaged_too_short")) from None
     if MANIFEST not in members:
         raise _not_a_backup(source)
     if set(members) != set(MEMBERS) or not all(m.isreg() for m in members.values()):
-        raise _damaged(source, "it does not hold exactly a manifest, a key and a database")
+        raise _damaged(source, t("vault_errors.damaged_members"))
     if members[MANIFEST].size > _SMALL or members[KEY_MEMBER].size > _SMALL:
-        raise _damaged(source, "its manifest or key file is far too big")
+        raise _damaged(source, t("vault_errors.damaged_too_big"))
     try:
         manifest = json.loads(_read_small(tar, members[MANIFEST]).decode("utf-8"))
     except (ValueError, tarfile.TarError, EOFError, OSError):
-        raise _damaged(source, "its manifest cannot be read") from None
+        raise _damaged(source, t("vault_errors.damaged_manifest_unreadable")) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise _not_a_backup(source)
     version = manifest.get("version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise UsageError(f"{source} was made by a newer companion; update companion to "
-                         "restore it (nothing was changed).")
+        raise UsageError(t("vault_errors.backup_newer", source=source))
     schema = manifest.get("schema_version")
     if not isinstance(schema, int) or schema > len(MIGRATIONS):
-        raise UsageError(f"{source} holds a vault from a newer companion; update "
-                         "companion to restore it (nothing was changed).")
+        raise UsageError(t("vault_errors.backup_vault_newer", source=source))
     files = manifest.get("files")
     if not isinstance(files, dict) or not all(
             isinstance(files.get(n), dict) for n in (KEY_MEMBER, DB_MEMBER)):
-        raise _damaged(source, "its manifest is incomplete")
+        raise _damaged(source, t("vault_errors.damaged_manifest_incomplete"))
     try:
         key_bytes = _read_small(tar, members[KEY_MEMBER])
     except (tarfile.TarError, EOFError, OSError):
-        raise _damaged(source, "its key file cannot be read") from None
+        raise _damaged(source, t("vault_errors.damaged_key_unreadable")) from None
     if hashlib.sha256(key_bytes).hexdigest() != files[KEY_MEMBER].get("sha256"):
-        raise _damaged(source, "its key file does not match its manifest")
+        raise _damaged(source, t("vault_errors.damaged_key_mismatch"))
     return _Opened(tar, manifest, files, key_bytes)
 
 
@@ -155,11 +154,10 @@ def _unwrap(source: Path, key_bytes: bytes, passphrase: str) -> bytes:
         try:
             return keys.read_key_file(key_file, passphrase)
         except VaultDamaged:
-            raise _damaged(source, "its key file cannot be read") from None
+            raise _damaged(source, t("vault_errors.damaged_key_unreadable")) from None
         except WrongPassphrase:
-            raise WrongPassphrase(
-                f"That passphrase does not open the backup {source} (it needs the passphrase "
-                "in force when it was made); nothing was changed.") from None
+            raise WrongPassphrase(t("vault_errors.backup_wrong_passphrase",
+                                    source=source)) from None
 
 
 def _new_private(path: Path) -> int:
@@ -172,11 +170,10 @@ def _place(tmp: Path, final: Path) -> None:
     try:
         os.link(tmp, final)
     except FileExistsError:
-        raise UsageError(f"{final} appeared while restoring; nothing was changed.") from None
+        raise UsageError(t("vault_errors.restore_appeared", path=final)) from None
     except OSError:
         if final.exists():
-            raise UsageError(f"{final} appeared while restoring; nothing was changed.") \
-                from None
+            raise UsageError(t("vault_errors.restore_appeared", path=final)) from None
         os.rename(tmp, final)
     tmp.unlink(missing_ok=True)
 
@@ -192,14 +189,14 @@ def restore_backup(source: Path, db_path: Path, key_path: Path,
     """
     present = occupied(db_path, key_path)
     if present:
-        raise UsageError(f"There is already a vault in {db_path.parent} ({present[0].name}); "
-                         "restore only into an empty home (--home DIR), nothing was changed.")
+        raise UsageError(t("vault_errors.restore_not_empty", folder=db_path.parent,
+                           name=present[0].name))
     with _open_tar(source) as tar:
         try:
             return _restore(source, _open_backup(source, tar), db_path, key_path, passphrase)
         except OSError as exc:
-            raise UsageError(f"Could not restore into {db_path.parent} "
-                             f"({exc.strerror or exc}); nothing was changed.") from None
+            raise UsageError(t("vault_errors.restore_failed", folder=db_path.parent,
+                               reason=exc.strerror or exc)) from None
 
 
 def _restore(source: Path, opened: _Opened, db_path: Path, key_path: Path,
@@ -259,22 +256,23 @@ def _write_db(source: Path, opened: _Opened, tmp_db: Path) -> None:
                 size += len(chunk)
                 out.write(chunk)
         except (tarfile.TarError, EOFError) as exc:
-            raise _damaged(source, f"its database cannot be read: {exc}") from None
+            raise _damaged(source, t("vault_errors.damaged_database_unreadable",
+                                     detail=exc)) from None
         out.flush()
         os.fsync(out.fileno())
     if size != record.get("size") or digest.hexdigest() != record.get("sha256"):
-        raise _damaged(source, "its database does not match its manifest")
+        raise _damaged(source, t("vault_errors.damaged_database_mismatch"))
 
 
 def _check_restored(source: Path, tmp_db: Path, data_key: bytes) -> None:
     with tmp_db.open("rb") as handle:
         if handle.read(16) == PLAIN_HEADER:
-            raise _damaged(source, "its database is not encrypted")
+            raise _damaged(source, t("vault_errors.damaged_not_encrypted"))
     conn = keyed(tmp_db, data_key)
     try:
         if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-            raise _damaged(source, "its database fails SQLite's check")
+            raise _damaged(source, t("vault_errors.damaged_check_failed"))
     except sqlcipher3.DatabaseError:
-        raise _damaged(source, "its database does not open with its key") from None
+        raise _damaged(source, t("vault_errors.damaged_wrong_key")) from None
     finally:
         conn.close()

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from companion.errors import VaultDamaged
+from companion.i18n import t
 
 
 class VaultStatus(enum.Enum):
@@ -36,11 +37,6 @@ def vault_status(db_path: Path, key_path: Path) -> VaultStatus:
     if not db and not key:
         return VaultStatus.NEW
     if db:
-        raise VaultDamaged(
-            f"The vault is incomplete: its key file {key_path} is missing. If companion was "
-            f"stopped while creating it and you never used it, remove {db_path} to start "
-            "again; otherwise restore it from a backup (nothing was changed).")
-    raise VaultDamaged(
-        f"The vault is incomplete: {db_path} is missing; restore it from a backup "
-        "(nothing was changed)."
-    )
+        raise VaultDamaged(t("vault_errors.missing_key_file", key_path=key_path,
+                             db_path=db_path))
+    raise VaultDamaged(t("vault_errors.missing_database", db_path=db_path))

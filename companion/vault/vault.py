@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from companion.errors import VaultDamaged
+from companion.i18n import t
 from companion.vault import keys
 from companion.vault.care import Contacts, Exercises, SafetyPlan, Usage
 from companion.vault.connection import Connection, open_database
@@ -63,7 +64,7 @@ class Vault:
         moved into place only when whole, so a kill at any moment leaves either no vault
         or a complete one (a move cut in two is finished by `vault_status`)."""
         if vault_status(db_path, key_path) is not VaultStatus.NEW:
-            raise VaultDamaged(f"A vault already exists at {db_path}; unlock it instead.")
+            raise VaultDamaged(t("vault_errors.already_exists", db_path=db_path))
         db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         staging = staging_folder(db_path)
         shutil.rmtree(staging, ignore_errors=True)  # never in place, so never used

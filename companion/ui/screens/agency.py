@@ -22,8 +22,6 @@ from companion.errors import CompanionError
 from companion.i18n import t
 from companion.ui.widgets.message import MessageView
 
-CONTINUE_HINT = " Ctrl+G continues anyway."
-
 
 class ChatAgency:
     """Mixed into ChatScreen, which provides session, notice, answer, show_conversation,
@@ -53,7 +51,7 @@ class ChatAgency:
         self.held_reply = decision.hold
         self._held_in = screen.session.conversation_id
         if decision.hold:
-            screen.notice((decision.notice or "") + CONTINUE_HINT)
+            screen.notice((decision.notice or "") + t("agency.continue_hint"))
         return decision
 
     def _shows_crisis(self) -> bool:
@@ -88,7 +86,7 @@ class ChatAgency:
         if self.held_reply:
             await self.release_held_reply()
         else:
-            screen.notify("Nothing is waiting; replies come as usual.", timeout=4)
+            screen.notify(t("agency.nothing_waiting"), timeout=4)
 
     def action_usage(self) -> None:
         from companion.ui.screens.usage import UsageScreen
@@ -105,12 +103,11 @@ class ChatAgency:
             return
         last = agency.last_user_message(screen.session.vault, screen.session.conversation_id)
         if last is None:
-            screen.notice("There is no message of yours here to edit.")
+            screen.notice(t("agency.nothing_to_edit"))
             return
         focused = screen.focused
         if isinstance(focused, MessageView) and focused.message_id not in (None, last.id):
-            screen.notice("Only your last message can be edited (and answered again); "
-                          "F8 deletes any message.")
+            screen.notice(t("agency.only_last"))
             return
         composer = screen.query_one("#composer", Input)
         if self.editing is None:
@@ -119,8 +116,7 @@ class ChatAgency:
         composer.value = last.content
         composer.cursor_position = len(last.content)
         composer.focus()
-        screen.notice("Editing your last message: Enter replaces it and asks again; "
-                      "Esc leaves it as it was.")
+        screen.notice(t("agency.editing"))
 
     def cancel_edit(self) -> None:
         screen: Any = self
@@ -138,8 +134,7 @@ class ChatAgency:
         last = agency.last_user_message(screen.session.vault, screen.session.conversation_id)
         if last is None or last.id != self.editing:
             self.editing = None
-            screen.notice("The message being edited is no longer the last one here, so "
-                          "nothing was changed; Enter now sends these words as new.")
+            screen.notice(t("agency.no_longer_last"))
             return
         try:
             edited = agency.edit_last(screen.session.vault, screen.session.conversation_id,
@@ -154,7 +149,7 @@ class ChatAgency:
         if edited.had_reply:
             await screen.answer()
         else:
-            screen.notice("Your message is changed.")
+            screen.notice(t("agency.changed"))
 
     # delete a message -----------------------------------------------------------------
 
@@ -184,14 +179,12 @@ class ChatAgency:
         message = (screen.session.vault.conversations.message(message_id)
                    if message_id is not None else None)
         if message is None:
-            screen.notice("There is no message here to delete; Tab or a click chooses one.")
+            screen.notice(t("agency.nothing_to_delete"))
             return
         words = " ".join(message.content.split())
         shown = words if len(words) <= 80 else words[:79] + "…"
-        who = "your message" if message.role == "user" else "this reply"
-        question = (f"Delete {who}?\n\n“{shown}”\n\nIt is removed from the vault with what "
-                    "was learned from it (the conversation's summary is written again). "
-                    "This cannot be undone.")
+        question = t("agency.delete_mine" if message.role == "user" else "agency.delete_reply",
+                     text=shown)
 
         async def answered(yes: bool | None) -> None:
             if not yes:
@@ -204,7 +197,8 @@ class ChatAgency:
             if self.editing == message.id:
                 self.cancel_edit()
             await screen.show_conversation()
-            screen.notice("The message is deleted.")
+            screen.notice(t("agency.deleted"))
             screen.query_one("#composer", Input).focus()
 
-        screen.app.push_screen(Confirm(question, "Delete it", "Keep it"), answered)
+        screen.app.push_screen(Confirm(question, t("agency.delete_yes"), t("agency.keep")),
+                               answered)

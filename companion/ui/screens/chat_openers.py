@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from companion.i18n import t
+
 
 class ChatOpeners:
     """Mixed into ChatScreen, which provides session, app, notice, save_draft, replying,
@@ -83,17 +85,19 @@ class ChatOpeners:
 
         replies = [m for m in self.session.messages() if m.role == "assistant"]
         if not replies:
-            self.notice("There is no reply here yet to explain.")
+            self.notice(t("openers.no_reply"))
             return
         items = explain(self.session.vault, replies[-1].id)
         if not items:
-            self.notice("Nothing was recalled for the latest reply; it came from this "
-                        "conversation alone.")
+            self.notice(t("openers.nothing_recalled"))
             return
-        lines = ["For the latest reply the companion recalled:"]
+        lines = [t("openers.recalled")]
         for kind, item_id, _score, text in items:
-            shown = " ".join(text.split())[:100] if text is not None else "(since forgotten)"
-            lines.append(f"• {kind} #{item_id}: {shown}")
+            shown = (" ".join(text.split())[:100] if text is not None
+                     else t("openers.since_forgotten"))
+            key = f"openers.kind_{kind}"
+            word = t(key)
+            lines.append(f"• {kind if word == key else word} #{item_id}: {shown}")
         self.notice("\n".join(lines))
 
     def action_delete_conversation(self) -> None:
@@ -102,12 +106,10 @@ class ChatOpeners:
 
         conversation_id = self.session.conversation_id
         if conversation_id is None or self.replying:
-            self.notice("Open a conversation (and let any reply finish) to delete it.")
+            self.notice(t("openers.open_to_delete"))
             return
         count = len(self.session.messages())
-        question = (f"Delete this conversation ({count} messages) and everything the companion "
-                    "learned from it: its summary, memories and proposed commitments? This "
-                    "cannot be undone.")
+        question = t("openers.delete_question", count=count)
 
         async def answered(yes: bool | None) -> None:
             if not yes:
@@ -120,10 +122,11 @@ class ChatOpeners:
             self.session.start_blank()
             await self.show_conversation()
             self.refresh_sidebar()
-            self.notice(f"Deleted the conversation, {gone.memories} memories and "
-                        f"{gone.summaries} summary learned from it.")
+            self.notice(t("openers.deleted", memories=gone.memories,
+                          summaries=gone.summaries))
 
-        self.app.push_screen(Confirm(question, "Delete it", "Keep it"), answered)
+        self.app.push_screen(Confirm(question, t("openers.delete_yes"), t("openers.keep")),
+                             answered)
 
     def action_safety_plan(self) -> None:
         """The safety plan and trusted contacts, shown in the support panel."""

@@ -18,9 +18,18 @@ from textual.widgets import DataTable, Input
 
 from companion.domain import Commitment
 from companion.errors import UsageError
+from companion.i18n import t
 from companion.memory import entries
 from companion.ui.screens.journal import local_time
 from companion.ui.widgets.table_pane import TablePane, buttons
+
+
+def not_a_proposal(item: Commitment) -> UsageError:
+    """The refusal to accept or discard what is no longer a proposal, in the person's words."""
+    key = f"commitments.status_{item.status}"
+    status = t(key)
+    return UsageError(t("commitments.not_proposal", id=item.id,
+                        status=item.status if status == key else status))
 
 
 def discard_commitment(vault: Any, commitment_id: int) -> Commitment:
@@ -28,7 +37,7 @@ def discard_commitment(vault: Any, commitment_id: int) -> Commitment:
     with vault.lock:
         item = entries.get_commitment(vault, commitment_id)
         if item.status != "proposed":
-            raise UsageError(f"Commitment #{commitment_id} is {item.status}, not a proposal.")
+            raise not_a_proposal(item)
         vault.commitments.delete(commitment_id)
         vault.checkpoint()
     return item
@@ -40,7 +49,7 @@ def accept_edited_commitment(vault: Any, commitment_id: int, text: str) -> Commi
     with vault.lock:
         item = entries.get_commitment(vault, commitment_id)
         if item.status != "proposed":
-            raise UsageError(f"Commitment #{commitment_id} is {item.status}, not a proposal.")
+            raise not_a_proposal(item)
         new = vault.commitments.add(text, item.due, source_message_id=item.source_message_id,
                                     conversation_id=item.conversation_id)
         vault.commitments.delete(commitment_id)
@@ -60,32 +69,33 @@ class CommitmentPane(TablePane):
     def compose(self) -> ComposeResult:
         yield DataTable(id="commitment-table", cursor_type="row", zebra_stripes=True)
         with Horizontal(classes="pane-form"):
-            yield Input(placeholder="Something you mean to do", id="commitment-text")
-            yield Input(placeholder="due: YYYY-MM-DD, today, tomorrow (optional)",
-                        id="commitment-due")
-        yield buttons(("done", "Done"), ("drop", "Drop"), ("add", "Add"))
+            yield Input(placeholder=t("commitments.placeholder"), id="commitment-text")
+            yield Input(placeholder=t("commitments.due_placeholder"), id="commitment-due")
+        yield buttons(("done", t("commitments.done")), ("drop", t("commitments.drop")),
+                      ("add", t("commitments.add")))
 
     def on_mount(self) -> None:
-        self.table.add_column("due")
-        self.table.add_column("commitment", width=50)
-        self.table.add_column("since")
+        self.table.add_column(t("commitments.col_due"))
+        self.table.add_column(t("commitments.col_commitment"), width=50)
+        self.table.add_column(t("commitments.col_since"))
 
     def refresh_rows(self) -> None:
         self.fill([(str(c.id), (c.due or "—", c.content, local_time(c.created_at)[:10]))
                    for c in entries.commitments(self.vault) if c.status == "open"])
 
     def _step(self, change: Callable[[Any, int], Commitment], said: str) -> None:
+        """`said` is the catalogue key of the sentence, filled in with the commitment."""
         key, vault = self.selected(), self.vault
         if key is None:
-            self.say("There is no open commitment to choose.")
+            self.say(t("commitments.none_open"))
             return
-        self.apply(lambda: f"{said}: {change(vault, int(key)).content}")
+        self.apply(lambda: t(said, text=change(vault, int(key)).content))
 
     def action_done(self) -> None:
-        self._step(entries.complete_commitment, "Marked done")
+        self._step(entries.complete_commitment, "commitments.marked_done")
 
     def action_drop(self) -> None:
-        self._step(entries.drop_commitment, "Dropped")
+        self._step(entries.drop_commitment, "commitments.dropped")
 
     def action_add(self) -> None:
         text = self.query_one("#commitment-text", Input)
@@ -103,7 +113,9 @@ class CommitmentPane(TablePane):
 
         def add() -> str:
             item = entries.add_commitment(vault, text, due)
-            return f"Added: {item.content}" + (f", due {item.due}." if item.due else ".")
+            if item.due:
+                return t("commitments.added_due", text=item.content, due=item.due)
+            return t("commitments.added", text=item.content)
 
         if self.apply(add):
             self.reset_form()

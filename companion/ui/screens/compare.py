@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Label, LoadingIndicator, Static
 
 from companion.errors import CompanionError
+from companion.i18n import t
 from companion.logs import log_unexpected
 from companion.ui.binding_words import Worded
 from companion.ui.widgets.jobs import from_thread
@@ -42,18 +43,17 @@ class CompareScreen(Worded, Screen[bool]):
         self._cancel = threading.Event()
 
     def compose(self) -> ComposeResult:
-        yield Label(f"How the pinned model and {self.candidate_id} answer your latest "
-                    "messages (nothing here is saved)", id="compare-title")
-        yield Static("Getting ready…", id="compare-step", markup=False)
+        yield Label(t("compare.title", model=self.candidate_id), id="compare-title", markup=False)
+        yield Static(t("compare.getting_ready"), id="compare-step", markup=False)
         yield LoadingIndicator(id="compare-loading")
         with Horizontal(id="compare-columns"):
             with VerticalScroll(id="compare-pinned", classes="compare-column"):
-                yield Label("Pinned model", classes="compare-heading")
+                yield Label(t("compare.pinned_model"), classes="compare-heading")
             with VerticalScroll(id="compare-candidate", classes="compare-column"):
                 yield Label(self.candidate_id, classes="compare-heading")
         with Vertical(id="compare-buttons"), Horizontal(classes="dialog-buttons"):
-            yield Button("Use this model", id="compare-use", variant="primary", disabled=True)
-            yield Button("Keep the current one", id="compare-keep")
+            yield Button(t("compare.use"), id="compare-use", variant="primary", disabled=True)
+            yield Button(t("compare.keep"), id="compare-keep")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -73,8 +73,8 @@ class CompareScreen(Worded, Screen[bool]):
             return
         except Exception as exc:
             log_unexpected(exc)
-            from_thread(app, self, self._failed, f"The comparison failed ({type(exc).__name__}); "
-                        "details are in the log file.")
+            from_thread(app, self, self._failed,
+                        t("compare.failed", error=type(exc).__name__))
             return
         from_thread(app, self, self._show, result)
 
@@ -91,13 +91,14 @@ class CompareScreen(Worded, Screen[bool]):
         self.result = result
         self.query_one("#compare-loading").display = False
         self.query_one("#compare-step", Static).update(
-            f"{len(result.pairs)} of your messages, answered with seed {result.seed} by each "
-            "model. Use this model moves the pin; Rollback returns.")
+            t("compare.summary", count=len(result.pairs), seed=result.seed))
         columns = (
-            ("#compare-pinned", f"Pinned: {result.pin.model_id}  {result.pin.short_hash}",
+            ("#compare-pinned",
+             t("compare.pinned", model=result.pin.model_id, hash=result.pin.short_hash),
              [pair.pinned for pair in result.pairs]),
             ("#compare-candidate",
-             f"Candidate: {result.candidate_id}  {result.candidate_sha256[:12]}",
+             t("compare.candidate", model=result.candidate_id,
+               hash=result.candidate_sha256[:12]),
              [pair.candidate for pair in result.pairs]),
         )
         for selector, heading, answers in columns:
@@ -106,7 +107,7 @@ class CompareScreen(Worded, Screen[bool]):
             widgets: list[Static] = []
             for pair, answer in zip(result.pairs, answers, strict=True):
                 widgets.append(Static(pair.user_text, classes="compare-user", markup=False))
-                widgets.append(Static(answer or "(no words)", classes="compare-answer",
+                widgets.append(Static(answer or t("compare.no_words"), classes="compare-answer",
                                       markup=False))
             await column.mount_all(widgets)
         self.query_one("#compare-use", Button).disabled = False

@@ -26,24 +26,18 @@ def what_it_is(engine_url: str = "") -> str:
 
 
 def where_and_how(paths: Any) -> str:
-    """Where the files are and how to delete them, with this computer's real folders."""
-    return (
-        "Where your data lives\n\n"
-        f"• Your vault (conversations, journal, memories, your profile): {paths.vault_db} "
-        f"and its key file {paths.vault_key}. Both are encrypted; without your passphrase "
-        "they cannot be read.\n"
-        f"• Settings, themes and your own personas: {paths.config}. These are plain text "
-        "files, not encrypted; keep private details out of them.\n"
-        f"• Models: {paths.models}.\n"
-        f"• The log (problems only, never your words): {paths.log_file}.\n\n"
-        "How to delete it\n\n"
-        "• One conversation with everything learned from it: the command palette (Ctrl+P), "
-        "'Delete this conversation', or `companion forget conversation ID` in a terminal.\n"
-        "• A memory or a commitment: Memories (Ctrl+Y), then Forget.\n"
-        "• Everything in the vault: `companion forget everything` (models and settings "
-        "stay).\n"
-        "• Nothing at all left behind: quit companion and delete the folders above."
-    )
+    """Where the files are and how to delete them, with this computer's real folders; the
+    commands it names are called as the palette and the memories screen call them."""
+    where = [t("limits.where_vault", vault=paths.vault_db, key_file=paths.vault_key),
+             t("limits.where_settings", config=paths.config),
+             t("limits.where_models", models=paths.models),
+             t("limits.where_log", log=paths.log_file)]
+    how = [t("limits.how_conversation", command=t("palette.delete_conversation")),
+           t("limits.how_memory", memories=t("palette.memories"),
+             forget=t("keys.memory_forget")),
+           t("limits.how_everything"), t("limits.how_nothing")]
+    return "\n\n".join((t("limits.where_title"), "\n".join(where), t("limits.how_title"),
+                        "\n".join(how)))
 
 
 class LimitsScreen(Worded, Screen[None]):

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Input, Select, Static, TabbedCont
 
 from companion.domain import MEMORY_KINDS
 from companion.errors import CompanionError
+from companion.i18n import t
 from companion.memory import entries
 from companion.ui.binding_words import Worded
 from companion.ui.screens.commitments import (
@@ -30,8 +31,12 @@ from companion.ui.screens.mood import MoodPane
 from companion.ui.widgets.jobs import Confirm
 from companion.ui.widgets.table_pane import TablePane, buttons
 
-INTRO = ("Everything the companion remembers is here, with where it came from. "
-         "1 to 4 switch tabs; Esc closes.")
+
+def kind_word(kind: str) -> str:
+    """A memory's kind in the person's language; the stored value stays as it is."""
+    key = f"memories.kind_{kind}"
+    text = t(key)
+    return kind if text == key else text
 
 
 class MemoryPane(TablePane):
@@ -49,17 +54,17 @@ class MemoryPane(TablePane):
     def compose(self) -> ComposeResult:
         yield DataTable(id="memory-table", cursor_type="row", zebra_stripes=True)
         with Horizontal(classes="pane-form"):
-            yield Select([(k, k) for k in MEMORY_KINDS], value="fact", allow_blank=False,
-                         id="memory-kind")
-            yield Input(placeholder="a adds, e edits, / searches; Enter does it",
-                        id="memory-text")
-        yield buttons(("add", "Add"), ("edit", "Edit"), ("forget", "Forget"),
-                      ("search", "Search"))
+            yield Select([(kind_word(k), k) for k in MEMORY_KINDS], value="fact",
+                         allow_blank=False, id="memory-kind")
+            yield Input(placeholder=t("memories.placeholder"), id="memory-text")
+        yield buttons(("add", t("memories.add")), ("edit", t("memories.edit")),
+                      ("forget", t("memories.forget")), ("search", t("memories.search")))
 
     def on_mount(self) -> None:
-        self.table.add_column("kind")
-        self.table.add_column("memory", width=44)
-        self.table.add_columns("where it came from", "when", "used")
+        self.table.add_column(t("memories.col_kind"))
+        self.table.add_column(t("memories.col_memory"), width=44)
+        self.table.add_columns(t("memories.col_source"), t("memories.col_when"),
+                               t("memories.col_used"))
 
     def refresh_rows(self) -> None:
         try:
@@ -68,8 +73,9 @@ class MemoryPane(TablePane):
         except CompanionError as exc:
             self.say(str(exc), error=True)
             found = []
-        self.fill([(str(m.id), (m.kind, m.content, entries.describe_source(m),
-                                local_time(m.created_at), f"{m.used_count} times"))
+        self.fill([(str(m.id), (kind_word(m.kind), m.content, entries.describe_source(m),
+                                local_time(m.created_at),
+                                t("memories.used_times", count=m.used_count)))
                    for m in found])
 
     def _start(self, mode: str, value: str, hint: str) -> None:
@@ -79,20 +85,20 @@ class MemoryPane(TablePane):
         box.focus()
 
     def action_add(self) -> None:
-        self._start("add", "", "A new memory in your words, and its kind; Enter adds it")
+        self._start("add", "", t("memories.hint_add"))
 
     def action_search(self) -> None:
-        self._start("search", self.words, "Words to look for; Enter on an empty box shows all")
+        self._start("search", self.words, t("memories.hint_search"))
 
     def action_edit(self) -> None:
         key = self.selected()
         memory = entries.get_memory(self.vault, int(key)) if key else None
         if memory is None:
-            self.say("Choose a memory first.", error=True)
+            self.say(t("memories.choose_first"), error=True)
             return
         self.editing = memory.id
         self.query_one("#memory-kind", Select).value = memory.kind
-        self._start("edit", memory.content, "Change the words; Enter saves")
+        self._start("edit", memory.content, t("memories.hint_edit"))
 
     @on(Input.Submitted, "#memory-text")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -101,16 +107,16 @@ class MemoryPane(TablePane):
             self.words = text
             self.reset_form()
             self.refresh_rows()
-            self.say(f"Memories matching: {text}" if text.strip() else "All memories.")
+            self.say(t("memories.matching", words=text) if text.strip() else t("memories.all"))
             self.table.focus()
             return
         vault, ident = self.vault, self.editing
         if self.mode == "edit" and ident is not None:
-            done = self.apply(lambda: "Changed: " + entries.edit_memory(vault, ident, text,
-                                                                        kind).content)
+            done = self.apply(lambda: t("memories.changed", text=entries.edit_memory(
+                vault, ident, text, kind).content))
         else:
-            done = self.apply(lambda: "Remembered: " + entries.add_memory(vault, text,
-                                                                          kind).content)
+            done = self.apply(lambda: t("memories.remembered", text=entries.add_memory(
+                vault, text, kind).content))
         if done:
             self.reset_form()
             self.mode = "add"
@@ -120,21 +126,21 @@ class MemoryPane(TablePane):
         key = self.selected()
         memory = entries.get_memory(self.vault, int(key)) if key else None
         if memory is None:
-            self.say("Choose a memory first.", error=True)
+            self.say(t("memories.choose_first"), error=True)
             return
 
         def forget() -> str:
             entries.forget_memory(self.vault, memory.id)
-            return f"Forgotten: memory #{memory.id} is gone from the vault."
+            return t("memories.forgotten", id=memory.id)
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.apply(forget)
             else:
-                self.say("Nothing was forgotten.")
+                self.say(t("memories.nothing_forgotten"))
 
-        self.app.push_screen(Confirm(f"Forget this memory for good?\n\n{memory.content}",
-                                     "Forget it", "Keep it"), answered)
+        self.app.push_screen(Confirm(t("memories.forget_question", text=memory.content),
+                                     t("memories.forget_yes"), t("memories.keep")), answered)
 
 
 class ReviewPane(TablePane):
@@ -148,29 +154,30 @@ class ReviewPane(TablePane):
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
-        yield Input(placeholder="e puts the proposal here to edit; Enter accepts it",
-                    id="review-text")
-        yield buttons(("accept", "Accept"), ("edit", "Edit, then accept"),
-                      ("discard", "Discard"))
+        yield Input(placeholder=t("memories.review_placeholder"), id="review-text")
+        yield buttons(("accept", t("memories.accept")), ("edit", t("memories.edit_accept")),
+                      ("discard", t("memories.discard")))
 
     def on_mount(self) -> None:
-        self.table.add_column("proposed")
-        self.table.add_column("text", width=50)
-        self.table.add_columns("due", "where it came from")
+        self.table.add_column(t("memories.col_proposed"))
+        self.table.add_column(t("memories.col_text"), width=50)
+        self.table.add_columns(t("memories.col_due"), t("memories.col_source"))
 
     def refresh_rows(self) -> None:
         memories = entries.memories(self.vault, proposed=True)
         commitments = [c for c in entries.commitments(self.vault) if c.status == "proposed"]
-        self.fill([(f"memory:{m.id}", (f"memory ({m.kind})", m.content, "",
-                                       entries.describe_source(m))) for m in memories]
-                  + [(f"commitment:{c.id}", ("commitment", c.content, c.due or "",
-                                             f"conversation {c.conversation_id}"))
+        self.fill([(f"memory:{m.id}", (t("memories.proposed_memory", kind=kind_word(m.kind)),
+                                       m.content, "", entries.describe_source(m)))
+                   for m in memories]
+                  + [(f"commitment:{c.id}", (t("memories.proposed_commitment"), c.content,
+                                             c.due or "", t("memories.from_conversation",
+                                                            id=c.conversation_id)))
                      for c in commitments])
 
     def _target(self) -> tuple[str, int] | None:
         key = self.selected()
         if key is None:
-            self.say("There is nothing to review.")
+            self.say(t("memories.nothing_to_review"))
             return None
         kind, _, ident = key.partition(":")
         return kind, int(ident)
@@ -181,11 +188,11 @@ class ReviewPane(TablePane):
             return
         kind, ident = target
         if kind == "memory":
-            self.apply(lambda: "Accepted; the companion may now recall it: "
-                       + entries.accept_memory(vault, ident).content)
+            self.apply(lambda: t("memories.accepted_memory",
+                                 text=entries.accept_memory(vault, ident).content))
         else:
-            self.apply(lambda: "Accepted as an open commitment: "
-                       + entries.accept_commitment(vault, ident).content)
+            self.apply(lambda: t("memories.accepted_commitment",
+                                 text=entries.accept_commitment(vault, ident).content))
 
     def action_edit(self) -> None:
         target = self._target()
@@ -199,17 +206,17 @@ class ReviewPane(TablePane):
     @on(Input.Submitted, "#review-text")
     def _submitted(self, event: Input.Submitted) -> None:
         if self.editing is None:
-            self.say("Press e on a proposal first.", error=True)
+            self.say(t("memories.press_e_first"), error=True)
             return
         (kind, ident), vault, text = self.editing, self.vault, event.value
 
         def memory() -> str:
             entries.edit_memory(vault, ident, text)
-            return "Accepted in your words: " + entries.accept_memory(vault, ident).content
+            return t("memories.accepted_edited", text=entries.accept_memory(vault, ident).content)
 
         def commitment() -> str:
-            return ("Accepted in your words: "
-                    + accept_edited_commitment(vault, ident, text).content)
+            return t("memories.accepted_edited",
+                     text=accept_edited_commitment(vault, ident, text).content)
 
         if self.apply(memory if kind == "memory" else commitment):
             self.reset_form()
@@ -221,7 +228,7 @@ class ReviewPane(TablePane):
             return
         kind, ident = target
         discard = entries.discard_memory if kind == "memory" else discard_commitment
-        self.apply(lambda: f"Discarded: {discard(vault, ident).content}")
+        self.apply(lambda: t("memories.discarded", text=discard(vault, ident).content))
 
 
 class MemoriesScreen(Worded, Screen[None]):
@@ -234,13 +241,11 @@ class MemoriesScreen(Worded, Screen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(INTRO, id="memories-intro")
+        yield Static(t("memories.intro"), id="memories-intro")
         with TabbedContent(id="memories-tabs"):
-            for title, tab, pane in (("Memories", "memories", MemoryPane()),
-                                     ("To review", "review", ReviewPane()),
-                                     ("Commitments", "commitments", CommitmentPane()),
-                                     ("Moods", "moods", MoodPane())):
-                with TabPane(title, id=tab):
+            for tab, pane in (("memories", MemoryPane()), ("review", ReviewPane()),
+                              ("commitments", CommitmentPane()), ("moods", MoodPane())):
+                with TabPane(t(f"memories.tab_{tab}"), id=tab):
                     yield pane
         yield Static("", id="memories-message", markup=False)
         yield Footer()
@@ -254,7 +259,8 @@ class MemoriesScreen(Worded, Screen[None]):
             pane.refresh_rows()
         waiting = self.query_one(ReviewPane).table.row_count
         tabs = self.query_one(TabbedContent)
-        tabs.get_tab("review").label = f"To review ({waiting})" if waiting else "To review"
+        tabs.get_tab("review").label = (t("memories.tab_review_count", count=waiting)
+                                        if waiting else t("memories.tab_review"))
 
     @on(TabbedContent.TabActivated)
     def _activated(self, event: TabbedContent.TabActivated) -> None:

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
 from companion.errors import ModelError
+from companion.i18n import t
 from companion.models.catalog import Catalog, Row
 from companion.models.progress import human_bytes
 from companion.models.speed import COMFORTABLE_TOKENS_PER_S, rough
@@ -30,19 +31,20 @@ if TYPE_CHECKING:
     from companion.models.pin import Pin
 
 COLUMNS = ("id", "name", "status", "size", "memory", "speed", "languages", "licence")
-ACTIONS = (("install", "Install"), ("import", "Import"), ("verify", "Verify"), ("use", "Use"),
-           ("rollback", "Rollback"), ("try", "Try"), ("remove", "Remove"))
+"""Column ids (tests find cells by them); the headers are `models.col_<id>` in the catalogue."""
+ACTIONS = ("install", "import", "verify", "use", "rollback", "try", "remove")
 
 
 def status_of(row: Row, pin: Pin | None) -> str:
     if pin is not None and row.id == pin.model_id and row.sha256 != pin.model_sha256:
-        return "pinned, file changed"  # the pin check found other bytes under this id
-    state = "pinned" if row.pinned else "installed" if row.installed else "not installed"
-    return state if row.verified else f"{state}, unverified"
+        return t("models.status_changed")  # the pin check found other bytes under this id
+    state = t("models.status_pinned" if row.pinned else "models.status_installed"
+              if row.installed else "models.status_not_installed")
+    return state if row.verified else t("models.status_unverified", state=state)
 
 
 def cells(row: Row, pin: Pin | None) -> tuple[str, ...]:
-    memory = "fits" if row.fits else f"needs {row.ram:g} GB"
+    memory = t("models.fits") if row.fits else t("models.needs", ram=row.ram)
     name = f"★ {row.name}" if row.recommended else row.name
     shown = " ".join(row.languages[:6]) or "—"  # some list 20+; keep the licence in view
     more = f" +{len(row.languages) - 6}" if len(row.languages) > 6 else ""
@@ -74,18 +76,17 @@ class ModelsScreen(Worded, ModelJobs, Screen[None]):
         yield Static("", id="models-memory", markup=False)
         yield DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="models-actions"):
-            for name, label in ACTIONS:
-                yield Button(label, id=f"models-{name}", name=name)
+            for name in ACTIONS:
+                yield Button(t(f"models.btn_{name}"), id=f"models-{name}", name=name)
         with Horizontal(id="import-row"):
-            yield Label("Import a file:")
-            yield Input(placeholder="path to a .gguf file (from a USB stick, say); Enter copies it",
-                        id="import-path")
+            yield Label(t("models.import_label"))
+            yield Input(placeholder=t("models.import_placeholder"), id="import-path")
         yield JobProgress(id="models-progress")
         yield Static("", id="models-message", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*COLUMNS)
+        self.query_one(DataTable).add_columns(*(t(f"models.col_{c}") for c in COLUMNS))
         self.refresh_table()
         self.query_one(DataTable).focus()
 
@@ -110,10 +111,9 @@ class ModelsScreen(Worded, ModelJobs, Screen[None]):
             table.add_row(*cells(row, pin), key=row.id)
         if keep in self.rows:
             table.move_cursor(row=table.get_row_index(keep))
-        self.query_one("#models-memory", Static).update(
-            f"This computer has {view.memory_gb:.1f} GB of memory and {view.machine.cores} "
-            f"cores. ★ marks the model recommended for it: the largest that answers at "
-            f"{COMFORTABLE_TOKENS_PER_S:g} tokens/s or more here (language: {view.language}).")
+        self.query_one("#models-memory", Static).update(t(
+            "models.memory_line", memory=view.memory_gb, cores=view.machine.cores,
+            speed=COMFORTABLE_TOKENS_PER_S, language=view.language))
 
     @property
     def owner(self) -> Any:
@@ -152,14 +152,13 @@ class ModelsScreen(Worded, ModelJobs, Screen[None]):
     def action_close(self) -> None:
         if self._cancel is not None:
             self._cancel.set()
-            self.app.notify("The download was stopped; what arrived is kept, and Install "
-                            "resumes it.", timeout=8)
+            self.app.notify(t("models.download_stopped_kept"), timeout=8)
         self.dismiss()
 
     def _pick(self, *, installed: bool) -> Row | None:
         row = self.selected
         if row is not None and installed and not row.installed:
-            self.say(f"{row.id} is not on this computer yet; press Install first.", error=True)
+            self.say(t("models.not_here", model=row.id), error=True)
             return None
         return row
 
@@ -173,14 +172,13 @@ class ModelsScreen(Worded, ModelJobs, Screen[None]):
         registry = registry_for(app.paths)
         entry = registry.find(row.id) if row else None
         if row is None or entry is None:
-            self.say("Only models from the registry can be installed; import other files.",
-                     error=True)
+            self.say(t("models.registry_only"), error=True)
             return
         if row.installed:
-            self.say(f"{row.id} is already installed; Verify re-checks it.")
+            self.say(t("models.already_installed", model=row.id))
             return
         cancel, panel = threading.Event(), self.query_one(JobProgress)
-        label = f"Downloading {entry.id}"
+        label = t("models.downloading", model=entry.id)
 
         def job() -> str:
             try:
@@ -189,9 +187,8 @@ class ModelsScreen(Worded, ModelJobs, Screen[None]):
                     mirror=app.settings.mirror, cancel=cancel,
                     progress=download_reporter(app, panel, label))
             except DownloadCancelled:
-                raise DownloadCancelled(f"The download of {entry.id} was stopped; what arrived "
-                                        "is kept, and Install resumes it.") from None
-            return f"Installed {model.id} ({model.short_hash}, verified). Use pins it."
+                raise DownloadCancelled(t("models.download_stopped", model=entry.id)) from None
+            return t("models.installed", model=model.id, hash=model.short_hash)
 
         self.start_job(label, job, cancel=cancel)
 
@@ -204,20 +201,21 @@ class ModelsScreen(Worded, ModelJobs, Screen[None]):
         box, app = self.query_one("#import-path", Input), self.owner
         if not box.value.strip():
             box.focus()
-            self.say("Type the path of a .gguf file, then press Enter.")
+            self.say(t("models.type_path"))
             return
         source = Path(box.value.strip()).expanduser()
         size = source.stat().st_size if source.is_file() else 0
-        report = self.hash_progress(f"Copying {source.name}", size)
+        copying = t("models.copying", name=source.name)
+        report = self.hash_progress(copying, size)
 
         def job() -> str:
             model = install.import_file(Library(app.paths.models), source,
                                         registry_for(app.paths), progress=report)
-            mark = ("its sha256 matches the registry, so it is verified" if model.verified
-                    else f"unverified: sha256 {model.short_hash} is not in the registry")
-            return f"Imported {model.id} ({mark}). Try compares it; Use pins it."
+            mark = (t("models.import_verified") if model.verified
+                    else t("models.import_unverified", hash=model.short_hash))
+            return t("models.imported", model=model.id, mark=mark)
 
-        if self.start_job(f"Copying {source.name}", job):
+        if self.start_job(copying, job):
             box.value = ""
             self.query_one(DataTable).focus()
 
@@ -229,7 +227,8 @@ class ModelsScreen(Worded, ModelJobs, Screen[None]):
         row, app = self._pick(installed=True), self.owner
         if row is None:
             return
-        report = self.hash_progress(f"Checking {row.id}", row.size)
+        checking = t("models.checking", model=row.id)
+        report = self.hash_progress(checking, row.size)
 
         def job() -> str:
             library, registry = Library(app.paths.models), registry_for(app.paths)
@@ -239,7 +238,7 @@ class ModelsScreen(Worded, ModelJobs, Screen[None]):
                 raise ModelError(result.sentence)
             return result.sentence
 
-        self.start_job(f"Checking {row.id}", job)
+        self.start_job(checking, job)
 
     def action_use(self, model_id: str | None = None) -> None:
         from companion.conversation import pinned_model
@@ -248,36 +247,37 @@ class ModelsScreen(Worded, ModelJobs, Screen[None]):
         if row is None:
             return
         if row.pinned:
-            self.say(f"Your companion is already pinned to {row.id}.")
+            self.say(t("models.already_pinned", model=row.id))
             return
         if self._replying():
-            self.say("A reply is still coming; stop it first (Esc in the chat).", error=True)
+            self.say(t("models.replying"), error=True)
             return
         app = self.owner
-        report = self.hash_progress(f"Checking and loading {row.id}", row.size)
+        loading = t("models.checking_loading", model=row.id)
+        report = self.hash_progress(loading, row.size)
 
         def job() -> str:
             pin, before = pinned_model.use(app.paths, app.vault, app.settings, row.id, report)
-            back = (f" Rollback returns to {before.model_id} ({before.short_hash})." if before
-                    else "")
-            return f"Your companion is now pinned to {pin.model_name} ({pin.short_hash}).{back}"
+            back = (t("models.rollback_to", model=before.model_id, hash=before.short_hash)
+                    if before else "")
+            return t("models.now_pinned", model=pin.model_name, hash=pin.short_hash, back=back)
 
-        self.start_job(f"Checking and loading {row.id}", job, after=app.reload_model)
+        self.start_job(loading, job, after=app.reload_model)
 
     def action_rollback(self) -> None:
         from companion.models import pinning
 
         if self._replying():
-            self.say("A reply is still coming; stop it first (Esc in the chat).", error=True)
+            self.say(t("models.replying"), error=True)
             return
         app = self.owner
 
         def job() -> str:
             now, left = pinning.rollback(app.paths, app.vault)
-            return (f"Your companion is pinned to {now.model_name} ({now.short_hash}) again, "
-                    f"instead of {left.model_id}, whose file is kept.")
+            return t("models.pinned_again", model=now.model_name, hash=now.short_hash,
+                     left=left.model_id)
 
-        self.start_job("Going back to the previous pin", job, after=app.reload_model)
+        self.start_job(t("models.going_back"), job, after=app.reload_model)
 
     def action_try(self) -> None:
         from companion.ui.screens.compare import CompareScreen
@@ -286,7 +286,7 @@ class ModelsScreen(Worded, ModelJobs, Screen[None]):
         if row is None:
             return
         if row.pinned:
-            self.say(f"{row.id} is the pinned model; choose another one to compare with it.")
+            self.say(t("models.is_pinned", model=row.id))
             return
 
         def chosen(use: bool | None) -> None:
@@ -304,19 +304,19 @@ class ModelsScreen(Worded, ModelJobs, Screen[None]):
         model = library.get(row.id) if row else None
         if row is None or model is None:
             return
-        warning = (" Your companion is pinned to it (now or in its history); without it, "
-                   "companion cannot start with that pin until you install it again."
-                   if model.sha256 in library.pinned else "")
-        question = f"Delete {model.id} ({human_bytes(model.size)})?{warning}"
+        warning = t("models.remove_warning") if model.sha256 in library.pinned else ""
+        question = t("models.remove_question", model=model.id, size=human_bytes(model.size),
+                     warning=warning)
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.start_job(f"Removing {model.id}",
+                self.start_job(t("models.removing", model=model.id),
                                lambda: install.remove(Library(app.paths.models), model))
             else:
-                self.say("Nothing was deleted.")
+                self.say(t("models.nothing_deleted"))
 
-        self.app.push_screen(Confirm(question, "Delete it", "Keep it"), answered)
+        self.app.push_screen(Confirm(question, t("models.delete_it"), t("models.keep_it")),
+                             answered)
 
     def on_unmount(self) -> None:
         if self._cancel is not None:  # a download must not outlive its screen unseen

@@ -7,7 +7,9 @@
 - Palette: "Mode: …" for each mode, "End the rehearsal", "Take on the proposed steps".
 
 The work is `Session.set_mode` and friends; this only asks and shows. Names and scenes
-the person types are shown as plain text, never markup.
+the person types are shown as plain text, never markup. The words are the catalogues'
+(`[modes]` here, the mode names `care.mode_<id>`); ids and the voices' default names,
+which the model is given, stay as they are.
 """
 
 from __future__ import annotations
@@ -71,15 +73,14 @@ class _Choice(Worded, ModalScreen[str | None]):
 class ModePicker(_Choice):
     def __init__(self, current: str) -> None:
         super().__init__(
-            f"How should the companion take part? (now: {modes.LABELS.get(current, current)})",
-            [(name, f"{modes.LABELS[name]}: {modes.DESCRIPTIONS[name]}") for name in modes.MODES])
+            t("modes.picker", mode=modes.label(current)),
+            [(name, f"{modes.label(name)}: {modes.description(name)}") for name in modes.MODES])
 
 
 class ExercisePicker(_Choice):
     def __init__(self) -> None:
-        super().__init__("Which exercise? Each takes a few minutes and can be left and resumed.",
-                         [(e.id, f"{e.title} (about {e.minutes} min): {e.summary}")
-                          for e in exercises.builtin().values()])
+        super().__init__(t("exercises.which"),
+                         [(e.id, e.choice()) for e in exercises.builtin().values()])
 
 
 class RehearseSetup(Worded, ModalScreen[dict[str, Any] | None]):
@@ -90,11 +91,9 @@ class RehearseSetup(Worded, ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static("Rehearse a hard conversation. Who should the companion play?",
-                         classes="dialog-title")
-            yield Input(placeholder="Their name or role, such as: My boss", id="rehearse-role")
-            yield Input(placeholder="What they are like and what you want to say (Enter starts)",
-                        id="rehearse-scene")
+            yield Static(t("modes.rehearse_title"), classes="dialog-title")
+            yield Input(placeholder=t("modes.rehearse_role"), id="rehearse-role")
+            yield Input(placeholder=t("modes.rehearse_scene"), id="rehearse-scene")
             yield Static("", id="rehearse-problem", markup=False)
 
     def on_mount(self) -> None:
@@ -126,8 +125,7 @@ class RoomSetup(Worded, ModalScreen[dict[str, Any] | None]):
     def compose(self) -> ComposeResult:
         names = ", ".join(v.name for v in modes.DEFAULT_VOICES)
         with Vertical(classes="dialog"):
-            yield Static("Who is in the room? Two to four voices, separated by commas "
-                         "(Enter starts).", classes="dialog-title")
+            yield Static(t("modes.room_title"), classes="dialog-title")
             yield Input(names, id="room-voices")
             yield Static("", id="room-problem", markup=False)
 
@@ -187,8 +185,8 @@ class ChatModes:
             screen.notice(str(exc))
             return
         self.show_mode()
-        hint = " F7 ends the rehearsal." if name == "rehearse" else ""
-        screen.notice(f"{modes.LABELS[name]}: {modes.DESCRIPTIONS[name]}.{hint}")
+        key = "modes.switched_rehearse" if name == "rehearse" else "modes.switched"
+        screen.notice(t(key, name=modes.label(name), description=modes.description(name)))
 
     async def start_exercise(self, exercise_id: str | None) -> None:
         screen: Any = self
@@ -210,7 +208,7 @@ class ChatModes:
         if self._busy():
             return
         if screen.session.mode().name != "rehearse":
-            screen.notice("There is no rehearsal going on here; F6 chooses Rehearse.")
+            screen.notice(t("modes.no_rehearsal", mode=modes.label("rehearse")))
             return
         await screen.answer(screen.session.end_rehearsal, needs_model=False)
 
@@ -219,7 +217,7 @@ class ChatModes:
         if self._busy():
             return
         if not screen.session.proposed_steps():
-            screen.notice("There are no proposed steps waiting here.")
+            screen.notice(t("modes.no_steps"))
             return
         session = screen.session
         await screen.answer(lambda on_text, _cancel, on_part: session.accept_steps(
@@ -232,13 +230,10 @@ class ModeCommands(CommandList):
     def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         screen: Any = self.screen
         found: list[tuple[str, str, Callable[[], Any]]] = [
-            ("Choose mode…", "How the companion takes part in this conversation (F6)",
-             screen.action_pick_mode)]
+            (t("modes.choose"), t("modes.choose_help"), screen.action_pick_mode)]
         for name in modes.MODES:
-            found.append((f"Mode: {modes.LABELS[name]}", modes.DESCRIPTIONS[name],
+            found.append((t("modes.palette_mode", name=modes.label(name)), modes.description(name),
                           partial(screen.choose_mode, name)))
-        found.append(("End the rehearsal", "Step out of the role, with a short debrief (F7)",
-                      screen.action_end_rehearsal))
-        found.append(("Take on the proposed steps", "The coach's steps become commitments "
-                      "(or answer yes, or the step numbers)", screen.action_accept_steps))
+        found.append((t("modes.end"), t("modes.end_help"), screen.action_end_rehearsal))
+        found.append((t("modes.steps"), t("modes.steps_help"), screen.action_accept_steps))
         return found

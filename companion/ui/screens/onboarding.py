@@ -127,7 +127,7 @@ class OnboardingScreen(Worded, Screen[dict[str, str] | None]):
                 ("#onboarding-country-label", "country"), ("#onboarding-style-label", "style"),
                 ("#onboarding-persona-label", "persona")):
             for label in self.query(selector).results(Label):
-                label.update(t(f"onboarding.{key}"))
+                label.update(t(f"onboarding.{key}", command=t("palette.persona")))
         for welcome in self.query("#onboarding-welcome").results(Static):
             welcome.update(t("onboarding.welcome"))
         if not again:
@@ -156,6 +156,7 @@ class OnboardingScreen(Worded, Screen[dict[str, str] | None]):
         """The app's words switch at once; what is translated so far shows it here."""
         i18n.use(str(event.value))
         self._words()
+        self.app.refresh_bindings()  # the footer's key hints too (ui/binding_words.py)
 
     def _profile(self) -> dict[str, str]:
         return {

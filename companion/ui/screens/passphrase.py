@@ -19,13 +19,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from companion.errors import CompanionError
+from companion.i18n import t
 from companion.logs import log_unexpected
 from companion.ui.binding_words import Worded
 
-HINT = ("Only the key that opens your vault is wrapped again; your data is not rewritten. "
-        "Backups made before keep the old passphrase.")
-DONE = ("Your passphrase was changed; only the new one opens the vault now. Backups made "
-        "before still open with the old passphrase.")
 FIELDS = ("#passphrase-old", "#passphrase-new", "#passphrase-repeat")
 
 
@@ -47,18 +44,21 @@ class PassphraseScreen(Worded, ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="passphrase-box"):
-            yield Label("Change your passphrase", id="passphrase-title")
-            yield Label("Your current passphrase:")
-            yield Input(password=True, id="passphrase-old", placeholder="current passphrase")
-            yield Label("A new passphrase:")
-            yield Input(password=True, id="passphrase-new", placeholder="new passphrase")
-            yield Label("Type the new one once more:")
+            yield Label(t("app.passphrase_title"), id="passphrase-title")
+            yield Label(t("app.passphrase_current"))
+            yield Input(password=True, id="passphrase-old",
+                        placeholder=t("app.passphrase_current_placeholder"))
+            yield Label(t("app.passphrase_new"))
+            yield Input(password=True, id="passphrase-new",
+                        placeholder=t("app.passphrase_new_placeholder"))
+            yield Label(t("app.passphrase_repeat"))
             yield Input(password=True, id="passphrase-repeat",
-                        placeholder="the same new passphrase")
-            yield Static(HINT, id="passphrase-hint")
+                        placeholder=t("app.passphrase_repeat_placeholder"))
+            yield Static(t("app.passphrase_hint"), id="passphrase-hint")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Change it", id="passphrase-change", variant="primary")
-                yield Button("Cancel", id="passphrase-cancel")
+                yield Button(t("app.passphrase_change"), id="passphrase-change",
+                             variant="primary")
+                yield Button(t("app.passphrase_cancel"), id="passphrase-cancel")
             yield Static("", id="passphrase-error", markup=False)
 
     def on_mount(self) -> None:
@@ -91,7 +91,7 @@ class PassphraseScreen(Worded, ModalScreen[bool]):
             return
         old, new = self._field("#passphrase-old").value, self._field("#passphrase-new").value
         if not old:
-            self._say("Type your current passphrase first.")
+            self._say(t("app.passphrase_empty"))
             self._field("#passphrase-old").focus()
             return
         try:
@@ -101,13 +101,13 @@ class PassphraseScreen(Worded, ModalScreen[bool]):
             self._field("#passphrase-new").focus()
             return
         if self._field("#passphrase-repeat").value != new:
-            self._say("The two new passphrases differ; type the new one again.")
+            self._say(t("app.passphrase_differ"))
             self._clear("#passphrase-repeat")
             self._field("#passphrase-repeat").focus()
             return
         self._clear(*FIELDS)  # taken: no widget keeps them from here on
         self._busy(True)
-        self._say("Changing your passphrase…")
+        self._say(t("app.passphrase_changing"))
         self._change(old, new)
 
     def _busy(self, busy: bool) -> None:
@@ -128,8 +128,8 @@ class PassphraseScreen(Worded, ModalScreen[bool]):
             return
         except Exception as exc:
             log_unexpected(exc)
-            self.app.call_from_thread(self._failed, "The passphrase could not be changed "
-                                      f"({type(exc).__name__}); details are in the log file.")
+            self.app.call_from_thread(self._failed, t("app.passphrase_failed",
+                                                      error=type(exc).__name__))
             return
         self.app.call_from_thread(self._done)
 
@@ -140,7 +140,7 @@ class PassphraseScreen(Worded, ModalScreen[bool]):
 
     def _done(self) -> None:
         self._busy(False)
-        self.app.notify(DONE, timeout=12)
+        self.app.notify(t("app.passphrase_done"), timeout=12)
         self.dismiss(True)
 
     @on(Button.Pressed, "#passphrase-cancel")

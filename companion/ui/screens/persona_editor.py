@@ -6,7 +6,8 @@ through the same checks (and the same error sentences) as a file read from disk.
 "Use this persona" records the choice in the vault profile. The system text then
 changes, and with it the pin's persona hash: the person is told, in plain words, that
 replies may sound different, and the change applies from the next start so a session
-keeps one voice.
+keeps one voice. The screen's words are `[persona]` in the catalogues; the persona
+texts themselves are the person's (or the built-in files') and are shown as written.
 """
 
 from __future__ import annotations
@@ -26,11 +27,8 @@ from companion.care import personas
 from companion.care.persona import resolve_persona
 from companion.care.profile import choices, read_profile, save_profile
 from companion.errors import CompanionError
+from companion.i18n import t
 from companion.ui.binding_words import Worded
-
-INTRO = ("Pick a persona to see it. Save keeps an edited copy as your own file; "
-         "Use makes it the one that speaks. Persona files are plain text in your config "
-         "folder, not in the vault: keep private details out of them.")
 
 
 def report_problems(app: Any, vault: Any) -> None:
@@ -65,28 +63,28 @@ class PersonaScreen(Worded, Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="persona-main"):
             with Vertical(id="persona-side"):
-                yield Static(INTRO, id="persona-intro", markup=False)
+                yield Static(t("persona.intro"), id="persona-intro", markup=False)
                 yield OptionList(id="persona-list")
                 yield Static("", id="persona-current", markup=False)
             with VerticalScroll(id="persona-form"):
-                yield Label("Name (a-z, 0-9, - and _; saved as NAME.toml)")
+                yield Label(t("persona.name"))
                 yield Input(id="persona-name", max_length=40)
-                yield Label("Title (shown in lists)")
+                yield Label(t("persona.title"))
                 yield Input(id="persona-title", max_length=80)
-                yield Label("Voice: who it is and how it sounds")
+                yield Label(t("persona.voice"))
                 yield TextArea(id="persona-voice", soft_wrap=True, classes="persona-text")
-                yield Label("How it listens")
+                yield Label(t("persona.listens"))
                 yield TextArea(id="persona-listens", soft_wrap=True, classes="persona-text")
-                yield Label("What it avoids")
+                yield Label(t("persona.avoids"))
                 yield TextArea(id="persona-avoids", soft_wrap=True, classes="persona-text")
-                yield Label("Reply language (a code such as es; may be empty)")
+                yield Label(t("persona.language"))
                 yield Input(id="persona-language", max_length=3)
-                yield Label("Ways of coping it may suggest (one per line)")
+                yield Label(t("persona.repertoire"))
                 yield TextArea(id="persona-repertoire", soft_wrap=True, classes="persona-text")
                 with Horizontal(id="persona-buttons"):
-                    yield Button("Save as mine", id="persona-save", variant="primary")
-                    yield Button("Use this persona", id="persona-use")
-                    yield Button("Close", id="persona-close")
+                    yield Button(t("persona.save"), id="persona-save", variant="primary")
+                    yield Button(t("persona.use"), id="persona-use")
+                    yield Button(t("persona.close"), id="persona-close")
                 yield Static("", id="persona-message", markup=False)
         yield Footer()
 
@@ -117,8 +115,8 @@ class PersonaScreen(Worded, Screen[None]):
         options = self.query_one("#persona-list", OptionList)
         options.clear_options()
         for persona in self.known.personas.values():
-            whose = "built-in" if persona.builtin else "yours"
-            options.add_option(Option(f"{persona.label} · {persona.name} ({whose})",
+            whose = "persona.option_builtin" if persona.builtin else "persona.option_yours"
+            options.add_option(Option(t(whose, label=persona.label, name=persona.name),
                                       id=persona.name))
         if select is not None and select in self.known.personas:
             options.highlighted = self.known.names().index(select)
@@ -129,9 +127,10 @@ class PersonaScreen(Worded, Screen[None]):
     def _show_current(self) -> None:
         chosen = choices(self._settings(), self._profile())
         current, problem = resolve_persona(self._settings(), self._profile(), self.known)
-        text = f"Speaking now: {current.label if current else 'the default'}"
+        text = (t("persona.speaking", label=current.label) if current
+                else t("persona.speaking_default"))
         if "persona" in chosen.from_settings:
-            text += f" (set by persona_name = {chosen.persona!r} in config.toml, which wins)"
+            text = t("persona.speaking_config", speaking=text, value=repr(chosen.persona))
         self.query_one("#persona-current", Static).update(text + (f"\n{problem}" if problem
                                                                   else ""))
 
@@ -141,7 +140,7 @@ class PersonaScreen(Worded, Screen[None]):
         name = f"{persona.name}-mine" if persona.builtin else persona.name
         self.query_one("#persona-name", Input).value = name[:40]
         self.query_one("#persona-title", Input).value = (
-            f"{persona.label} (mine)" if persona.builtin else persona.title)
+            t("persona.mine", label=persona.label) if persona.builtin else persona.title)
         self.query_one("#persona-voice", TextArea).text = persona.voice
         self.query_one("#persona-listens", TextArea).text = persona.listens
         self.query_one("#persona-avoids", TextArea).text = persona.avoids
@@ -166,9 +165,9 @@ class PersonaScreen(Worded, Screen[None]):
         persona = self.known.get(str(event.option.id))
         if persona is not None and persona != self.shown:
             self.show_persona(persona)
-            self.message(f"{persona.label}: "
-                         + ("a built-in persona; Save keeps an edited copy as your own."
-                            if persona.builtin else f"your own file, {persona.source}."))
+            self.message(t("persona.about_builtin", label=persona.label) if persona.builtin
+                         else t("persona.about_yours", label=persona.label,
+                                source=persona.source))
 
     @on(Button.Pressed, "#persona-save")
     def action_save(self) -> None:
@@ -179,30 +178,26 @@ class PersonaScreen(Worded, Screen[None]):
             return
         self.reload(select=saved.name)
         self.shown = saved
-        self.message(f"Saved {saved.label} to {saved.source}. Use this persona to let it "
-                     "speak.")
+        self.message(t("persona.saved", label=saved.label, source=saved.source))
 
     @on(Button.Pressed, "#persona-use")
     def action_use(self) -> None:
         """Make the persona chosen in the list (or just saved) the one that speaks."""
         persona = self.shown
         if persona is None or self.vault is None:
-            self.message("Choose a persona in the list first.", error=True)
+            self.message(t("persona.choose_first"), error=True)
             return
         chosen = choices(self._settings(), self._profile())
         if "persona" in chosen.from_settings:
-            self.message(f"Your config.toml sets persona_name = {chosen.persona!r}, and that "
-                         f"setting wins; change or remove it there to use {persona.label}.",
-                         error=True)
+            self.message(t("persona.config_wins", value=repr(chosen.persona),
+                           label=persona.label), error=True)
             return
         if chosen.persona == persona.name:
-            self.message(f"{persona.label} is already the one that speaks.")
+            self.message(t("persona.already", label=persona.label))
             return
         save_profile(self.vault, {**self._profile(), "persona": persona.name})
         self._show_current()
-        text = (f"From your next start, {persona.label} speaks. Replies may sound different "
-                "from before: the companion's character comes from the model and its "
-                "persona together, so this is a deliberate change, like choosing a new model.")
+        text = t("persona.changed", label=persona.label)
         self.message(text)
         self.app.notify(text, timeout=10, markup=False)
 

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
+from companion.i18n import t
 from companion.ui.binding_words import Worded
 
 
@@ -22,4 +23,4 @@ class ProblemScreen(Worded, Screen[None]):
         self.text = text
 
     def compose(self) -> Any:
-        yield Static(self.text + "\n\nPress Enter to quit.", id="problem", markup=False)
+        yield Static(self.text + "\n\n" + t("app.problem_quit"), id="problem", markup=False)

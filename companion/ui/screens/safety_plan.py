@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static, TextArea
 
-from companion.care.support import SECTION_TITLES
+from companion.care.support import section_words
 from companion.i18n import t
 from companion.ui.binding_words import Worded
 from companion.vault.care import SAFETY_PLAN_SECTIONS, Contact
@@ -45,7 +45,7 @@ class SafetyPlanScreen(Worded, Screen[None]):
         yield Static(t("safety_plan.intro"), id="plan-intro", markup=False)
         with VerticalScroll(id="plan-scroll"):
             for key in SAFETY_PLAN_SECTIONS:
-                title, hint = SECTION_TITLES[key]
+                title, hint = section_words(key)
                 yield Static(Text(title, style="bold"), classes="plan-title")
                 yield Static(hint, classes="plan-hint", markup=False)
                 yield TextArea(id=f"plan-{key}", classes="plan-text", soft_wrap=True)

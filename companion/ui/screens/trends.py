@@ -8,7 +8,8 @@ rather than Textual's `Sparkline`: a mood line needs its 1-to-5 scale and dates 
 axes to mean anything, and a sparkline has neither. Each reading is a plain `Static`
 beside its picture, so a screen reader gets the words and a person who prefers words
 can read them instead of the lines. Like the time-spent screen: no streaks, no goals,
-no comparisons with anyone, only what happened.
+no comparisons with anyone, only what happened. Its words are `[trends]` in the
+catalogues, read when the screen is built, so they follow the language chosen at start.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -25,12 +27,12 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Static
 
+from companion.i18n import t
 from companion.memory import trend_plots
-from companion.memory.trends import RANGES, TopicTrend, Trends, trends
+from companion.memory.trends import RANGES, TopicTrend, Trends, short_date, trends
 from companion.ui.binding_words import Worded
 from companion.ui.widgets.commands import CommandList
 
-TITLE = "How I've been"
 DEFAULT_DAYS = 30
 EMPTY_CELL = "·"
 
@@ -40,20 +42,27 @@ def topic_grid(trend: TopicTrend) -> Text:
     (oldest week on the left); `·` for a week without it."""
     if not trend.top:
         return Text("")
-    width = max(len(word) for word, _count in trend.top)
+    weeks = t("trends.weeks")
+    width = max(cell_len(weeks), *(cell_len(word) for word, _count in trend.top))
     cell = max(2, *(len(str(w.counts.get(word, 0))) for w in trend.weeks
                     for word, _count in trend.top)) + 1
     text = Text()
-    text.append("weeks".ljust(width) + "  ", style="dim")
-    text.append(f"{trend.weeks[0].first:%d %b} → {trend.weeks[-1].last:%d %b}\n", style="dim")
+    text.append(_pad(weeks, width), style="dim")
+    text.append(f"{short_date(trend.weeks[0].first)} → {short_date(trend.weeks[-1].last)}\n",
+                style="dim")
     for word, _count in trend.top:
-        text.append(word.ljust(width) + "  ", style="bold")
+        text.append(_pad(word, width), style="bold")
         for week in trend.weeks:
             count = week.counts.get(word, 0)
             text.append((str(count) if count else EMPTY_CELL).rjust(cell),
                         style="" if count else "dim")
         text.append("\n")
     return text
+
+
+def _pad(word: str, width: int) -> str:
+    """A word and the spaces after it, by the columns it takes (한국어 takes two each)."""
+    return word + " " * (width - cell_len(word) + 2)
 
 
 def _plot(plot_id: str) -> Widget:
@@ -91,11 +100,11 @@ class TrendsScreen(Worded, Screen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="trends-box"):
-            yield Static(f"{TITLE}: 1, 2, 3 choose the span; Esc closes.", id="trends-title")
+            yield Static(t("trends.heading", title=t("trends.title")), id="trends-title")
             with Horizontal(id="trends-ranges"):
                 for n, days in enumerate(RANGES, start=1):
-                    button = Button(f"{n}  {days} days", id=f"trends-range-{days}",
-                                    name=str(days))
+                    button = Button(t("trends.range", n=n, days=days),
+                                    id=f"trends-range-{days}", name=str(days))
                     button.can_focus = False  # the digits belong to the screen
                     yield button
             with Horizontal(classes="trends-row"):
@@ -136,12 +145,13 @@ class TrendsScreen(Worded, Screen[None]):
         time_plot: Any = self.query_one("#trends-time-plot")
         trend_plots.time_bars(time_plot.plt, found.time)
         time_plot.refresh()
-        self.query_one("#trends-mood-reading", Static).update(f"Mood. {found.mood.reading}")
+        self.query_one("#trends-mood-reading", Static).update(
+            t("trends.mood_label", reading=found.mood.reading))
         self.query_one("#trends-time-reading", Static).update(
-            f"Time spent. {found.time.reading}")
+            t("trends.time_label", reading=found.time.reading))
         self.query_one("#trends-topics", Static).update(topic_grid(found.topics))
         self.query_one("#trends-topics-reading", Static).update(
-            f"Topics. {found.topics.reading}")
+            t("trends.topics_label", reading=found.topics.reading))
 
 
 class TrendsCommands(CommandList):
@@ -149,5 +159,4 @@ class TrendsCommands(CommandList):
 
     def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         screen: Any = self.screen
-        return [(TITLE, "Your moods, time spent and topics over the last 7, 30 or 90 days "
-                 "(Ctrl+R)", screen.action_trends)]
+        return [(t("trends.title"), t("trends.palette_help"), screen.action_trends)]

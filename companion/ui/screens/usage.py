@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from companion.care.boundaries import HISTORY_DAYS, Boundaries, duration
+from companion.i18n import t
 from companion.ui.binding_words import Worded
 
 if TYPE_CHECKING:
@@ -37,33 +39,43 @@ def bar(seconds: float, most: float, width: int = BAR_WIDTH) -> str:
     return "█" * full + (EIGHTHS[rest] if rest else "")
 
 
+def day_label(day: date) -> str:
+    """A day as "Mon 10 Mar" in the person's language: from the catalogue, since the
+    process locale (often C) never follows the app's language."""
+    weekdays, months = t("usage.weekdays").split(), t("usage.months").split()
+    return t("usage.day", weekday=weekdays[day.weekday()], day=day.day,
+             month=months[day.month - 1])
+
+
 def chart(days: list[tuple[date, float]]) -> Text:
     most = max((seconds for _day, seconds in days), default=0.0)
+    labels = [day_label(day) for day, _seconds in days]
+    width = max((cell_len(label) for label in labels), default=0)  # bars start in one column
     text = Text()
-    for day, seconds in days:
-        text.append(f"{day:%a %d %b}  ", style="dim" if not seconds else "")
+    for label, (_day, seconds) in zip(labels, days, strict=True):
+        padding = " " * (width - cell_len(label))
+        text.append(f"{label}{padding}  ", style="dim" if not seconds else "")
         text.append(bar(seconds, most).ljust(BAR_WIDTH), style="bold")
         text.append(f"  {duration(seconds) if seconds else '—'}\n")
     return text
 
 
 def settings_text(settings: Settings, config_file: object) -> Text:
-    def minutes(value: float, off: str = "off") -> str:
-        return duration(value * 60) if value > 0 else off
+    def minutes(value: float, off: str = "usage.off") -> str:
+        return duration(value * 60) if value > 0 else t(off)
 
     lines = [
-        f"A nudge after: {minutes(settings.nudge_minutes)} in one session",
-        f"A soft daily limit: {minutes(settings.daily_limit_minutes)}",
-        f"The pause after it: {minutes(settings.cooldown_minutes, 'none')}"
-        " (replies wait; Ctrl+G continues anyway)",
-        f"Quiet hours: {settings.quiet_hours.strip() or 'off'}",
+        t("usage.nudge", time=minutes(settings.nudge_minutes)),
+        t("usage.daily", time=minutes(settings.daily_limit_minutes)),
+        t("usage.pause", time=minutes(settings.cooldown_minutes, "usage.none")),
+        t("usage.quiet", hours=settings.quiet_hours.strip() or t("usage.off")),
         "",
-        f"To change them, edit {config_file}, for example:",
+        t("usage.change", file=config_file),
         "    nudge_minutes = 45",
         "    daily_limit_minutes = 120",
         "    cooldown_minutes = 10",
         '    quiet_hours = "23:00-06:00"',
-        'and start companion again. 0 (or "" for quiet hours) turns each one off.',
+        t("usage.restart"),
     ]
     return Text("\n".join(lines))
 
@@ -73,10 +85,10 @@ class UsageScreen(Worded, Screen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="usage-box"):
-            yield Static("Time spent", id="usage-title")
+            yield Static(t("usage.title"), id="usage-title")
             yield Static("", id="usage-summary", markup=False)
             yield Static("", id="usage-chart", markup=False)
-            yield Static("Your boundaries", id="usage-settings-title")
+            yield Static(t("usage.boundaries"), id="usage-settings-title")
             yield Static("", id="usage-settings", markup=False)
         yield Footer()
 
@@ -90,11 +102,10 @@ class UsageScreen(Worded, Screen[None]):
         days = boundaries.history(now, HISTORY_DAYS)
         total = sum(seconds for _day, seconds in days)
         used = [seconds for _day, seconds in days if seconds]
-        summary = (f"Today {duration(days[-1][1])} · this session "
-                   f"{duration(boundaries.session_seconds)} · the last four weeks "
-                   f"{duration(total)}"
-                   + (f", {duration(total / len(used))} on a day you came" if used else "")
-                   + ". Only the total per day is kept. Esc closes.")
+        average = t("usage.average", time=duration(total / len(used))) if used else ""
+        summary = t("usage.summary", today=duration(days[-1][1]),
+                    session=duration(boundaries.session_seconds), total=duration(total),
+                    average=average)
         self.query_one("#usage-summary", Static).update(summary)
         self.query_one("#usage-chart", Static).update(chart(days))
         self.query_one("#usage-settings", Static).update(

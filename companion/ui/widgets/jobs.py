@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, ProgressBar, Static
 
 from companion.errors import CompanionError
+from companion.i18n import t
 from companion.logs import log_unexpected
 from companion.models.progress import Progress, RateMeter, render
 from companion.ui.binding_words import Worded
@@ -47,7 +48,7 @@ class JobProgress(Vertical):
     def compose(self) -> ComposeResult:
         yield ProgressBar(show_eta=False, classes="job-bar")
         yield Label("", classes="job-text")
-        yield Button("Cancel", classes="job-cancel", variant="warning")
+        yield Button(t("widgets.cancel"), classes="job-cancel", variant="warning")
 
     def start(self, text: str, *, cancellable: bool) -> None:
         self.query_one(ProgressBar).update(total=None, progress=0)
@@ -109,7 +110,7 @@ class ModelJobs:
         screen was closed meanwhile (it reloads the model)."""
         host: Any = self
         if not JOB_LOCK.acquire(blocking=False):
-            self.say("Another model job is still running; wait for it to finish.", error=True)
+            self.say(t("widgets.job_busy"), error=True)
             return False
         self._cancel = cancel
         host.query_one(JobProgress).start(title, cancellable=cancel is not None)
@@ -135,7 +136,7 @@ class ModelJobs:
             sentence = str(exc)
         except Exception as exc:
             log_unexpected(exc)
-            sentence = f"That did not work ({type(exc).__name__}); details are in the log file."
+            sentence = t("widgets.job_failed", error=type(exc).__name__)
         finally:
             JOB_LOCK.release()
         from_thread(app, None, self._job_finished, app, sentence, ok, after)

@@ -13,8 +13,12 @@ from textual.content import Content
 from textual.widgets import Label, Markdown, Static
 
 from companion.domain import Message
+from companion.i18n import t
 
-ROLE_LABELS = {"user": "You", "assistant": "Companion"}
+
+def role_label(role: str) -> str:
+    """Who spoke: "You" in the person's language; "Companion" is the app's name, kept."""
+    return {"user": t("widgets.you"), "assistant": "Companion"}.get(role, role)
 
 
 class MessageView(Vertical):
@@ -50,12 +54,12 @@ class MessageView(Vertical):
             style = f"bold {self.colour}" if self.colour else "bold"
             yield Label(Content.styled(self.speaker, style), classes="role speaker")
         else:
-            yield Label(ROLE_LABELS.get(self.role, self.role), classes="role")
+            yield Label(role_label(self.role), classes="role")
         if self.role == "assistant":
             yield Markdown(self.content, classes="body")
         else:
             yield Static(self.content, classes="body", markup=False)
-        yield Label("(stopped)" if self.stopped else "", classes="stopped-note")
+        yield Label(t("widgets.stopped") if self.stopped else "", classes="stopped-note")
 
     def on_mount(self) -> None:
         if self.colour:
@@ -67,4 +71,4 @@ class MessageView(Vertical):
 
     def mark_stopped(self, stopped: bool) -> None:
         self.stopped = stopped
-        self.query_one(".stopped-note", Label).update("(stopped)" if stopped else "")
+        self.query_one(".stopped-note", Label).update(t("widgets.stopped") if stopped else "")

@@ -8,11 +8,12 @@ from textual.message import Message
 from textual.widgets import Label, ListItem, ListView
 
 from companion.domain import Conversation
+from companion.i18n import t
 
 
 class ConversationItem(ListItem):
     def __init__(self, conversation: Conversation) -> None:
-        title = conversation.title or "(new conversation)"
+        title = conversation.title or t("widgets.new_conversation")
         super().__init__(Label(title, markup=False))
         self.conversation_id = conversation.id
 

@@ -7,17 +7,18 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from companion.domain import ModelInfo
+from companion.i18n import t
 
 
 class StatusBar(Static):
     mode_text: reactive[str] = reactive("")
-    model_text: reactive[str] = reactive("No model loaded")
+    model_text: reactive[str] = reactive("")  # empty: "No model loaded", in the language
     speed_text: reactive[str] = reactive("")
 
     def render(self) -> Content:
         # Content(...) is plain text: a rehearsal role or voice name is never markup.
         parts = [f"{self.mode_text} (F6)"] if self.mode_text else []
-        parts.append(self.model_text)
+        parts.append(self.model_text or t("widgets.no_model"))
         if self.speed_text:
             parts.append(self.speed_text)
         return Content("  ·  ".join(parts))
@@ -30,8 +31,9 @@ class StatusBar(Static):
         """The exact file, or for the person's own server its address, and whether it is
         another machine (the prompt then crosses their network)."""
         if model.engine_url:
-            where = "another machine" if elsewhere else "this computer"
-            self.model_text = f"{model.name}  engine {model.engine_url} ({where})"
+            where = t("widgets.elsewhere" if elsewhere else "widgets.here")
+            self.model_text = t("widgets.engine", name=model.name, url=model.engine_url,
+                                where=where)
         else:
             self.model_text = f"{model.name}  sha256 {model.sha256[:12]}"
 
