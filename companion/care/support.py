@@ -53,15 +53,9 @@ SECTION_TITLES: dict[str, tuple[str, str]] = {
 """Titles and hints of the six Stanley-Brown safety plan sections, in their order, in
 English (`--json` output); `section_words` gives them in the person's language."""
 
-EMPTY_SECTION = "(not filled in yet)"
-ADD_LINE_HINT = (
-    'You can add a line you trust: put a [[line]] entry with country, name, number, '
-    'source (the web page that lists it) and verified (the date you checked it, '
-    'YYYY-MM-DD) in {file}.'
-)
 
 __all__ = [  # the crisis-lines names are re-exported: callers need only this module
-    "ADD_LINE_HINT", "EMPTY_SECTION", "LINES_FILE", "SECTION_TITLES", "USER_LINES_NAME",
+    "LINES_FILE", "SECTION_TITLES", "USER_LINES_NAME",
     "CrisisLine", "Directory", "Emergency", "LinesProblem", "PlanSection", "SupportPanel",
     "TrustedContact", "builtin_directory", "directory", "emergency_text", "line_text",
     "panel", "parse_line", "read_directory", "section_words", "user_lines_file",

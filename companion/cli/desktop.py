@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from companion import i18n
 from companion.errors import CompanionError, UsageError
+from companion.i18n import t
 
 OWN_OPTIONS = {"command", "port", "no_open"}
 
@@ -33,22 +36,20 @@ OWN_OPTIONS = {"command", "port", "no_open"}
 def add_parsers(sub: Any) -> None:
     """Add this module's subcommands to the top-level parser."""
     desktop = sub.add_parser(
-        "desktop", help="open companion in a window (pywebview, else your browser)",
-        description="Serve the app on 127.0.0.1 with a one-time token and open it in a "
-                    "window. Prints the URL to open.")
+        "desktop", help=t("cli_desktop.help"), description=t("cli_desktop.description"))
     desktop.add_argument("--port", type=_port, default=0, metavar="N",
-                         help="the port on 127.0.0.1 (default 0: any free port)")
+                         help=t("cli_desktop.port"))
     desktop.add_argument("--no-open", action="store_true",
-                         help="only print the URL; open it yourself")
+                         help=t("cli_desktop.no_open"))
 
 
 def _port(value: str) -> int:
     try:
         port = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+        raise argparse.ArgumentTypeError(t("cli_desktop.not_a_port", value=repr(value))) from None
     if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError("a port is between 0 and 65535")
+        raise argparse.ArgumentTypeError(t("cli_desktop.port_range"))
     return port
 
 
@@ -68,13 +69,14 @@ def cmd_desktop(args: argparse.Namespace) -> int:
     server = subprocess.Popen(
         [sys.executable, "-m", "companion.ui.desktop", "--port", str(args.port), "--",
          *app_command(args)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "COMPANION_UI_LANGUAGE": i18n.current()})  # its one sentence
     try:
         assert server.stdout is not None
         url = server.stdout.readline().strip()
         if not url.startswith("http://127.0.0.1:"):
             server.wait()
-            raise CompanionError("The desktop server did not start; the reason is above.")
+            raise CompanionError(t("cli_desktop.no_start"))
         print(url, flush=True)
         if not args.no_open:
             _open_window(url, server)
@@ -91,7 +93,7 @@ def _open_window(url: str, server: subprocess.Popen[str]) -> None:
         import webbrowser
 
         if not webbrowser.open(url):
-            raise UsageError("No browser could be opened; open the URL above yourself.")
+            raise UsageError(t("cli_desktop.no_browser"))
         return
     window = webview.create_window("companion", url, width=1100, height=760)
     watcher = threading.Thread(target=_close_when_done, args=(server, window.destroy),

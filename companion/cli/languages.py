@@ -38,8 +38,7 @@ def cmd_languages(args: argparse.Namespace) -> int:
         name = str(row["name"])
         pad = " " * max(1, 24 - cell_len(name))  # Hindi, Korean, Chinese: wide cells
         print(f"{mark} {row['code']:<6} {name}{pad}{row['complete']:.0%}")
-    parts = sorted({key.split(".")[0] for key in i18n.keys(i18n.SOURCE)})
-    print("\n" + t("cli.languages_hint", parts=", ".join(parts)))
+    print("\n" + t("cli.languages_hint"))
     return 0
 
 

@@ -85,8 +85,7 @@ def take_steps(turn: Turn, picked: Sequence[int] | None, source: int | None = No
     """The person's yes (all, or the numbered steps): open commitments, in code."""
     source_state, steps = coach.from_state(turn.mode.state)
     if not steps:
-        turn.post("There are no proposed steps waiting here; tell the coach what you "
-                  "want to work on first.")
+        turn.post(t("conversation.no_steps"))
         return
     chosen = range(1, len(steps) + 1) if picked is None else picked
     taken = []
@@ -117,7 +116,7 @@ def debrief(turn: Turn) -> None:
     role = str(turn.mode.state.get("role") or "the other person")
     try:
         if turn.engine is None:
-            turn.post(f"The rehearsal with {role} has ended. How do you feel now?")
+            turn.post(t("conversation.rehearsal_ended", role=role))
         else:
             cue = modes.debrief_cue(role)
             turn.generate(turn.prompt(turn.history(), cue=cue), cap=modes.DEBRIEF_TOKENS)

@@ -82,12 +82,13 @@ def parse_kind(kind: str) -> str:
 
 
 def parse_due(text: str, today: date | None = None) -> str:
-    """YYYY-MM-DD, `today` or `tomorrow` → an ISO date string."""
+    """YYYY-MM-DD, `today` or `tomorrow` → an ISO date string; the two words in the
+    person's language too (`dates.today`), as the hints in that language name them."""
     base = today or date.today()
     word = text.strip().lower()
-    if word == "today":
+    if word in ("today", t("dates.today").lower()):
         return base.isoformat()
-    if word == "tomorrow":
+    if word in ("tomorrow", t("dates.tomorrow").lower()):
         return (base + timedelta(days=1)).isoformat()
     if _ISO_DATE.fullmatch(word):
         try:

@@ -48,6 +48,7 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
+from companion.i18n import choose, t, use
 from companion.vault.hardening import harden_process
 
 PAGE_TEMPLATES = Path(__file__).parent / "desktop_page"
@@ -210,8 +211,8 @@ class DesktopServer(Server):
             listener.bind((self.host, self.port))
         except OSError as exc:
             listener.close()
-            raise PortTaken(f"Port {self.port} on {self.host} cannot be used "
-                            f"({exc.strerror}); try another --port, or 0 for any.") from None
+            raise PortTaken(t("cli_desktop.port_taken", port=self.port, host=self.host,
+                              reason=exc.strerror)) from None
         self.port = listener.getsockname()[1]
         self.public_url = self.origin + self.prefix.rstrip("/")
         asyncio.run(self._serve(listener))
@@ -270,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not command:
         parser.error("give the app's command after --")
     harden_process()  # the passphrase typed in the window passes through this process
+    use(choose())  # the parent hands its language on in COMPANION_UI_LANGUAGE
     try:
         DesktopServer(command, port=args.port).serve()
     except PortTaken as exc:

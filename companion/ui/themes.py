@@ -14,6 +14,8 @@ from typing import Any
 from textual.app import App
 from textual.theme import Theme
 
+from companion.i18n import t
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -64,7 +66,7 @@ def load_themes(*folders: Path) -> ThemeLoad:
             try:
                 themes.append(_theme_from(path))
             except Exception as exc:  # any defect in a theme file must not stop the app
-                problems.append(f"The theme file {path} was skipped: {exc}.")
+                problems.append(t("themes.file_skipped", path=path, reason=exc))
     return ThemeLoad(themes, problems)
 
 
@@ -79,7 +81,7 @@ def apply_themes(app: App[Any], user_dir: Path, wanted: str) -> None:
     if wanted in app.available_themes:
         app.theme = wanted
     else:
-        app.notify(f"There is no theme named {wanted!r}; using {DEFAULT_THEME}.",
+        app.notify(t("themes.unknown", name=repr(wanted), default=DEFAULT_THEME),
                    severity="warning", timeout=10)
         app.theme = DEFAULT_THEME
 
