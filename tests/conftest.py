@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from companion import i18n
 from tests.real_model import RealModelMissing, gemma_270m
 from tests.tiny_model import write_tiny_gguf
 
@@ -24,6 +26,14 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ["COMPANION_UI_LANGUAGE"] = "en"
 
 PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _english_again() -> Iterator[None]:
+    """The app's language is one process-wide choice (companion/i18n.py): an app started
+    in Hindi by one test would otherwise speak Hindi in every test after it."""
+    yield
+    i18n.use(i18n.SOURCE)
 
 
 @pytest.fixture(scope="session")
