@@ -88,6 +88,10 @@ async def test_the_palette_names_its_commands_in_the_language(home: Path) -> Non
         i18n.use("ru")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Новый разговор" in titles and "Удалить этот разговор" in titles
+        await pilot.press("ctrl+p")  # the palette's own search line too
+        await wait_for(pilot, lambda: bool(app.screen.query("CommandInput")))
+        assert app.screen.query_one("CommandInput").placeholder == "Поиск команд…"
+        await pilot.press("escape")
         await pilot.press("ctrl+q")
 
 

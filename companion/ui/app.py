@@ -307,6 +307,14 @@ class CompanionApp(App[None]):
     def action_lock(self) -> None:
         self.app_lock.lock()
 
+    def action_command_palette(self) -> None:
+        """Textual's palette, with its search line in the person's language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette",
+                                            placeholder=t("palette.search")))
+
     def action_limits(self) -> None:
         from companion.ui.screens.limits import LimitsScreen
 
