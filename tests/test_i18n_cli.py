@@ -86,3 +86,27 @@ def test_counts_take_each_language_s_plural_forms() -> None:
         assert counted("cli_data.journal", 0) == "0 journal entries"
     finally:
         i18n.use("en")
+
+
+def test_onboarding_s_choice_of_language_counts_once_the_vault_is_open(
+        monkeypatch: pytest.MonkeyPatch, home: Path, passphrase_file: Path) -> None:
+    from companion import paths
+    from companion.care.profile import save_profile
+    from companion.vault import Vault
+    from tests.conftest import PASSPHRASE
+
+    monkeypatch.setenv("COMPANION_UI_LANGUAGE", "")  # nothing chosen but in the vault
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    where = paths.resolve(home)
+    where.ensure()
+    Vault.create(where.vault_db, where.vault_key, PASSPHRASE).close()
+    assert ok(home, passphrase_file, "history") == "No conversations yet.\n"
+    vault = Vault.unlock(where.vault_db, where.vault_key, PASSPHRASE)
+    try:
+        save_profile(vault, {"ui_language": "de"})
+    finally:
+        vault.close()
+    assert ok(home, passphrase_file, "history") == "Noch keine Gespräche.\n"
+    monkeypatch.setenv("COMPANION_UI_LANGUAGE", "ko")  # the environment still comes first
+    assert ok(home, passphrase_file, "history") != "Noch keine Gespräche.\n"

@@ -88,7 +88,19 @@ def open_vault(args: argparse.Namespace, where: Paths) -> Vault:
         passphrase = ask_passphrase(t("cli.passphrase_prompt"))
     if new:
         return unlock.create_vault(where, passphrase)
-    return unlock.unlock_vault(where, passphrase)
+    vault = unlock.unlock_vault(where, passphrase)
+    _speak_as_chosen(where, vault)
+    return vault
+
+
+def _speak_as_chosen(where: Paths, vault: Vault) -> None:
+    """Once the vault is open, the language chosen in onboarding counts too, as in the app
+    (the setting and the environment still come first)."""
+    from companion import config, i18n
+    from companion.care.profile import ui_language
+
+    settings, _warning = config.load_or_default(where.config_file)
+    i18n.use(ui_language(settings, vault))
 
 
 def with_vault(args: argparse.Namespace, job: Job, create: bool = False) -> int:
