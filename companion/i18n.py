@@ -102,7 +102,13 @@ def current() -> str:
 
 def t(key: str, **values: Any) -> str:
     """The text for `key` in the current language, English when it has none yet."""
-    text = catalogue(_current[0]).get(key) or catalogue(SOURCE).get(key, key)
+    return t_as(_current[0], key, **values)
+
+
+def t_as(code: str, key: str, **values: Any) -> str:
+    """The text in a given language: English where words are data that must not change
+    with the reader (a field of --json output)."""
+    text = catalogue(code).get(key) or catalogue(SOURCE).get(key, key)
     return text.format(**values) if values else text
 
 

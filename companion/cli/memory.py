@@ -74,7 +74,7 @@ def add_parsers(sub: Any) -> None:
 def _memory_dict(memory: Memory) -> dict[str, Any]:
     from companion.memory.entries import describe_source
 
-    return {**asdict(memory), "source": describe_source(memory)}
+    return {**asdict(memory), "source": describe_source(memory, "en")}  # data: English
 
 
 def _show_memories(items: list[Memory], as_json: bool, empty: str) -> None:

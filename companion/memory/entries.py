@@ -17,6 +17,7 @@ import unicodedata
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from companion import i18n
 from companion.domain import MEMORY_KINDS, Commitment, JournalEntry, Memory, Mood
 from companion.errors import UsageError
 from companion.i18n import t
@@ -269,19 +270,16 @@ def discard_memory(vault: Vault, memory_id: int) -> Memory:
     return memory
 
 
-def describe_source(memory: Memory) -> str:
-    """Where a memory came from, in words."""
-    where = f" in conversation {memory.conversation_id}" if memory.conversation_id else ""
+def describe_source(memory: Memory, language: str | None = None) -> str:
+    """Where a memory came from, in words: the reader's language, or `language` (English
+    for --json, whose values must not change with the reader)."""
+    code = language or i18n.current()
+    where = (i18n.t_as(code, "sources.in_conversation", conversation=memory.conversation_id)
+             if memory.conversation_id else "")
     ref = f" #{memory.source_id}" if memory.source_id is not None else ""
-    if memory.source_kind == "manual":
-        return "added by you"
-    if memory.source_kind == "message":
-        return f"from message{ref}{where}"
-    if memory.source_kind == "journal":
-        return f"from journal entry{ref}"
-    if memory.source_kind == "summary":
-        return f"from the summary{ref}{where}"
-    return f"from {memory.source_kind}{ref}{where}"
+    key = {"manual": "manual", "message": "message", "journal": "journal",
+           "summary": "summary"}.get(memory.source_kind, "other")
+    return i18n.t_as(code, f"sources.{key}", ref=ref, where=where, kind=memory.source_kind)
 
 
 # commitments --------------------------------------------------------------------------
