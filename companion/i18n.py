@@ -100,15 +100,16 @@ def current() -> str:
     return _current[0]
 
 
-def t(key: str, **values: Any) -> str:
-    """The text for `key` in the current language, English when it has none yet."""
+def t(key: str, /, **values: Any) -> str:
+    """The text for `key` in the current language, English when it has none yet.
+    Positional-only, so a placeholder may be called `key` or `code` too."""
     return t_as(_current[0], key, **values)
 
 
-def t_as(code: str, key: str, **values: Any) -> str:
+def t_as(language: str, key: str, /, **values: Any) -> str:
     """The text in a given language: English where words are data that must not change
     with the reader (a field of --json output)."""
-    text = catalogue(code).get(key) or catalogue(SOURCE).get(key, key)
+    text = catalogue(language).get(key) or catalogue(SOURCE).get(key, key)
     return text.format(**values) if values else text
 
 
