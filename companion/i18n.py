@@ -13,6 +13,7 @@ else `$LANG`, else English. Nothing here imports Textual, so the CLI can use it 
 from __future__ import annotations
 
 import os
+import re
 import string
 import sys
 from functools import cache
@@ -30,6 +31,7 @@ ALIASES = {"pt": "pt-BR", "pt-br": "pt-BR", "pt_br": "pt-BR", "zh-cn": "zh", "zh
 """Codes people and locales write for the catalogues that exist."""
 
 _current = [SOURCE]
+_HEADER = re.compile(r"^\[([^\]\s]+)\][ \t]*$", re.MULTILINE)
 
 
 @cache
@@ -52,6 +54,32 @@ def catalogue(code: str) -> dict[str, str]:
                     raise ValueError(f"{path}: {table}.{key} is written twice in {code}")
                 found[f"{table}.{key}"] = str(text)
     return found
+
+
+@cache
+def _tables(code: str) -> dict[str, Path]:
+    """Which file of a language's folder holds each table, found by reading the headers
+    only: a screen's first words parse one small file, not the whole catalogue (start-up)."""
+    found: dict[str, Path] = {}
+    for path in sorted((CATALOGUES / code).glob("*.toml")):
+        for table in _HEADER.findall(path.read_text(encoding="utf-8")):
+            if table in found:
+                raise ValueError(f"{path}: [{table}] is also in {found[table].name} ({code})")
+            found[table] = path
+    return found
+
+
+@cache
+def _file(path: Path) -> dict[str, Any]:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def lookup(code: str, key: str) -> str | None:
+    """One text, or None where this language has none."""
+    table, _, name = key.partition(".")
+    path = _tables(code).get(table) if code in codes() else None
+    value = _file(path).get(table, {}).get(name) if path is not None else None
+    return None if value is None else str(value)
 
 
 def keys(code: str) -> set[str]:
@@ -109,10 +137,10 @@ def t(key: str, /, **values: Any) -> str:
 def t_as(language: str, key: str, /, **values: Any) -> str:
     """The text in a given language: English where words are data that must not change
     with the reader (a field of --json output)."""
-    text = catalogue(language).get(key) or catalogue(SOURCE).get(key, key)
+    text = lookup(language, key) or lookup(SOURCE, key) or key
     return text.format(**values) if values else text
 
 
 def name_of(code: str) -> str:
     """The language's name written in itself ("Português (Brasil)")."""
-    return catalogue(code).get("meta.name", code)
+    return lookup(code, "meta.name") or code

@@ -110,3 +110,12 @@ def test_the_support_panel_speaks_the_chosen_language(tmp_path: Path) -> None:
     finally:
         i18n.use("en")
         vault.close()
+
+
+@pytest.mark.parametrize("code", i18n.codes())
+def test_a_text_looked_up_alone_is_the_catalogue_s(code: str) -> None:
+    """`lookup` parses only the file that holds a key's table (start-up); it must find
+    exactly what the whole catalogue holds."""
+    whole = i18n.catalogue(code)
+    assert {key: i18n.lookup(code, key) for key in whole} == whole
+    assert i18n.lookup(code, "no_such_table.key") is None

@@ -59,10 +59,8 @@ class Exercise:
         """This exercise in the person's language: the catalogue's `[exercise_<id>]` table
         (title, summary, closing, step1_title, step1_prompt, …), and the English file for
         any text it lacks. The model is given the English (`step_cue`) and rewords it."""
-        words = i18n.catalogue(i18n.current())
-
         def say(key: str, english: str) -> str:
-            return words.get(f"exercise_{self.id}.{key}") or english
+            return i18n.lookup(i18n.current(), f"exercise_{self.id}.{key}") or english
 
         steps = tuple(replace(s, title=say(f"step{n}_title", s.title),
                               prompt=say(f"step{n}_prompt", s.prompt))
