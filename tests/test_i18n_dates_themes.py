@@ -59,3 +59,20 @@ def test_the_desktop_command_s_help_in_korean(monkeypatch, home: Path) -> None:
     assert "일회용 토큰" in result.out and "URL만 출력합니다" in result.out
     bad = run_cli("--home", home, "desktop", "--port", "99999")
     assert bad.code == 2 and "포트는 0에서 65535 사이입니다" in bad.err
+
+
+def test_the_reminder_speaks_the_app_s_language_when_no_reply_language_is_set(
+        speak, tmp_path: Path) -> None:
+    from companion.care import ai_reminder
+    from companion.config import Settings
+    from companion.vault import Vault
+    from tests.conftest import PASSPHRASE
+
+    vault = Vault.create(tmp_path / "v.db", tmp_path / "v.key", PASSPHRASE)
+    try:
+        speak("ko")
+        assert ai_reminder.text(ai_reminder.language(Settings(), vault)).startswith("부드럽게")
+        chosen = Settings(language="es")  # a reply language named by the person still wins
+        assert ai_reminder.language(chosen, vault) == "es"
+    finally:
+        vault.close()

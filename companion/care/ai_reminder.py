@@ -26,6 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from companion import i18n
 from companion.care.persona import language_code
 from companion.care.profile import choices, read_profile
 from companion.config import Settings
@@ -91,8 +92,10 @@ def text(language: str) -> str:
 
 
 def language(settings: Settings, vault: Any) -> str:
-    """The person's chosen language (config.toml, else the vault profile)."""
-    return choices(settings, read_profile(vault)).language
+    """The person's chosen reply language (config.toml, else the vault profile), else the
+    language the app speaks to them in: someone reading a Korean screen who never named a
+    reply language is reminded in Korean, not English."""
+    return choices(settings, read_profile(vault)).language or i18n.current()
 
 
 def _load(raw: str | None) -> Seen | None:
