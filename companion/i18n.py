@@ -141,6 +141,23 @@ def t_as(language: str, key: str, /, **values: Any) -> str:
     return text.format(**values) if values else text
 
 
+def plural_form(count: int) -> str:
+    """Which of a text's `_one`, `_few` or `_many` keys a count takes in the current language
+    (CLDR's rules for the nine): Russian one for 1, 21, 31…, few for 2-4, 22-24…, many for
+    the rest; French and Hindi one for 0 and 1; Korean and Chinese have no plural (many);
+    the others one for 1. Every catalogue writes all three forms, so parity holds."""
+    code = _current[0]
+    if code == "ru":
+        if count % 10 == 1 and count % 100 != 11:
+            return "one"
+        return "few" if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14 else "many"
+    if code in ("ko", "zh"):
+        return "many"
+    if code in ("fr", "hi"):
+        return "one" if count in (0, 1) else "many"
+    return "one" if count == 1 else "many"
+
+
 def name_of(code: str) -> str:
     """The language's name written in itself ("Português (Brasil)")."""
     return lookup(code, "meta.name") or code

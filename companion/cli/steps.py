@@ -145,17 +145,7 @@ def counted(key: str, n: int, **values: Any) -> str:
     `_many`), so the parity check holds and no language is forced into English's two."""
     from companion import i18n
 
-    code = i18n.current()
-    if code == "ru":
-        form = ("one" if n % 10 == 1 and n % 100 != 11 else
-                "few" if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else "many")
-    elif code in ("ko", "zh"):
-        form = "many"
-    elif code in ("fr", "hi"):
-        form = "one" if n in (0, 1) else "many"
-    else:
-        form = "one" if n == 1 else "many"
-    return t(f"{key}_{form}", n=n, **values)
+    return t(f"{key}_{i18n.plural_form(n)}", n=n, **values)
 
 
 def confirmed(answer: str) -> bool:

@@ -21,7 +21,7 @@ are not, and scripts written without spaces count whole phrases.
 
 The readings are in the person's language (`[trends]` in the i18n catalogues), built when
 the trends are read, not at import. Counted words ("2 entries") take the plural form the
-language needs: one key per form (`_one`, `_few`, `_many`), chosen by `plural_form`, since
+language needs: one key per form (`_one`, `_few`, `_many`), chosen by `i18n.plural_form`, since
 Russian has three and a sentence cannot always be rephrased around them. Dates use the
 catalogue's day and month names, not the C locale's, and numbers stay plain numbers.
 """
@@ -147,24 +147,9 @@ def local_day(stamp: str, now: datetime) -> date:
     return moment.astimezone(tz).date()
 
 
-def plural_form(count: int) -> str:
-    """The catalogue's form for a count in the current language: "one", "few" or "many".
-    English and most others: one for 1; French and Hindi: also for 0;
-    Russian: one for 1, 21, 31…, few for 2-4, 22-24…, many for the rest. Korean and
-    Chinese have no plural; their catalogues write the same text for every form."""
-    code = i18n.current()
-    if code == "ru":
-        if count % 10 == 1 and count % 100 != 11:
-            return "one"
-        return "few" if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14 else "many"
-    if code in ("fr", "hi"):
-        return "one" if count in (0, 1) else "many"
-    return "one" if count == 1 else "many"
-
-
 def counted(noun: str, count: int) -> str:
     """"2 entries": `trends.<noun>_<form>` with the count in it."""
-    return t(f"trends.{noun}_{plural_form(count)}", count=count)
+    return t(f"trends.{noun}_{i18n.plural_form(count)}", count=count)
 
 
 def last_days(days: int) -> str:
@@ -172,7 +157,7 @@ def last_days(days: int) -> str:
     "in" or "over"), in other languages the whole phrase with its preposition."""
     if days == 1:
         return t("trends.span_single")
-    return t(f"trends.span_{plural_form(days)}", days=days)
+    return t(f"trends.span_{i18n.plural_form(days)}", days=days)
 
 
 def number(value: float) -> str:
