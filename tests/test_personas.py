@@ -273,3 +273,13 @@ def test_cli_lists_personas_and_names_a_bad_file(home: Path) -> None:
     assert "'mood'" in listed.err
     text = run_cli("--home", home, "personas", "list")
     assert text.code == 0 and "abuela" in text.out and "Faith-inclusive" in text.out
+
+
+def test_with_the_person_s_own_server_the_persona_does_not_say_it_runs_here() -> None:
+    from companion.care.persona import HERE, ON_THEIR_SERVER, system_prompt_for
+
+    local = system_prompt_for(Settings())
+    served = system_prompt_for(Settings(engine="http://127.0.0.1:8080"))
+    assert HERE in local and ON_THEIR_SERVER not in local  # every local pin's hash as before
+    assert ON_THEIR_SERVER in served and HERE not in served
+    assert served.replace(ON_THEIR_SERVER, HERE) == local

@@ -18,9 +18,14 @@ from typing import Any
 from companion.care import personas as persona_files
 from companion.care.profile import choices, read_profile
 from companion.config import Settings
+from companion.i18n import t
 
+HERE = "You run only on this person's own computer."
+ON_THEIR_SERVER = "You run on a machine of this person's own, not on anyone else's."
+"""Said instead of HERE when the person's own server answers (`engine`): the local text,
+and so every local pin's persona hash, stays as it was."""
 SAFETY_CORE = (
-    "You run only on this person's own computer. You are not a therapist and you cannot "
+    f"{HERE} You are not a therapist and you cannot "
     "diagnose; say so if asked. You can be wrong, and it is fine to say you are not sure. "
     "If the person may be in danger, stay with them, ask kindly and directly about their "
     "safety, and encourage them to reach a person they trust or a local crisis line."
@@ -113,8 +118,8 @@ def resolve_persona(settings: Settings, profile: dict[str, Any] | None = None,
     if found is not None:
         return found, None
     fallback = known.get(persona_files.DEFAULT_PERSONA)
-    return fallback, (f"There is no persona named {wanted!r}, so the default one speaks; "
-                      "Persona (in the command palette) lists them.")
+    return fallback, t("care_errors.no_persona", name=repr(wanted),
+                        command=t("palette.persona"))
 
 
 def system_prompt_for(settings: Settings, profile: dict[str, Any] | None = None, *,
@@ -142,7 +147,8 @@ def system_prompt_for(settings: Settings, profile: dict[str, Any] | None = None,
         parts.append(extra)
     language = chosen.language or (persona.language if persona is not None else "")
     parts.append(language_instruction(language))
-    return "\n\n".join(parts)
+    text = "\n\n".join(parts)
+    return text.replace(HERE, ON_THEIR_SERVER) if settings.engine else text
 
 
 def profile_of(vault: Any) -> dict[str, str]:
