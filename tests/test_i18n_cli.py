@@ -110,3 +110,12 @@ def test_onboarding_s_choice_of_language_counts_once_the_vault_is_open(
     assert ok(home, passphrase_file, "history") == "Noch keine Gespräche.\n"
     monkeypatch.setenv("COMPANION_UI_LANGUAGE", "ko")  # the environment still comes first
     assert ok(home, passphrase_file, "history") != "Noch keine Gespräche.\n"
+
+
+def test_argparse_s_own_headings_too(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    english = run_cli("--home", home, "journal", "--help").out
+    assert english.startswith("usage: companion journal") and "\noptions:\n" in english
+    monkeypatch.setenv("COMPANION_UI_LANGUAGE", "de")
+    german = run_cli("--home", home, "journal", "--help").out
+    assert german.startswith("Aufruf: companion journal")
+    assert "\nPositionsargumente:\n" in german and "\nOptionen:\n" in german

@@ -41,13 +41,25 @@ GROUPS = (say, prompt, folders, history, models, journal, memory, data, passphra
           personas, keys, languages, desktop)
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse writes "usage: " itself (Python ships no translations of its words)."""
+
+    def add_usage(self, usage: str | None, actions: Any, groups: Any,
+                  prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups,
+                          prefix if prefix is not None else t("cli_argparse.usage") + " ")
+
+
 class _Parser(argparse.ArgumentParser):
     """Every parser and subparser (argparse builds subparsers with the parent's class):
     its own -h in the person's language, and usage mistakes as one plain sentence."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         helps = kwargs.pop("add_help", True)
+        kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = t("cli_argparse.positionals")  # argparse's own headings
+        self._optionals.title = t("cli_argparse.options")
         if helps:
             self.add_argument("-h", "--help", action="help", help=t("cli_help.help"))
 
