@@ -276,3 +276,16 @@ def test_a_taken_port_is_one_sentence(tmp_path: Path) -> None:
     assert shown.code == 1 and shown.out == ""
     assert f"Port {port} on 127.0.0.1 cannot be used" in shown.err
     assert "Traceback" not in shown.err
+
+
+def test_the_window_speaks_the_person_s_language(browser: Any, start: Any, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPANION_UI_LANGUAGE", "de")
+    desktop = start("--home", tmp_path / "home")
+    with urllib.request.urlopen(desktop.url) as reply:
+        html = reply.read().decode("utf-8")
+    assert '<html lang="de">' in html and "Die Sitzung ist beendet." in html
+    assert ">Neu starten</button>" in html and ">Restart<" not in html
+    page, _ = open_page(browser, desktop)
+    wait_for_text(page, "Wähle eine Passphrase")  # the app inside speaks it too
+    page.close()

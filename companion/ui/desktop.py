@@ -48,7 +48,7 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
-from companion.i18n import choose, t, use
+from companion.i18n import choose, current, t, use
 from companion.vault.hardening import harden_process
 
 PAGE_TEMPLATES = Path(__file__).parent / "desktop_page"
@@ -153,7 +153,8 @@ class DesktopServer(Server):
 
     async def _make_app(self) -> web.Application:
         app = web.Application(middlewares=[self.guard])
-        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path),
+                             autoescape=True)  # the words are ours; escaped all the same
         app.add_routes([
             web.get(self.prefix, self.handle_index, name="index"),
             web.get(f"{self.prefix}ws", self.handle_websocket, name="websocket"),
@@ -247,6 +248,8 @@ class DesktopServer(Server):
             "app_websocket_url": f"ws://{self.host}:{self.port}{self.prefix}ws",
             "config": {"static": {"url": f"{self.prefix}static/"}},
             "application": {"name": self.title},
+            "lang": current(),  # the page's own few words, and its language for readers
+            "words": {word: t(f"desktop_page.{word}") for word in ("start", "ended", "restart")},
         }
 
 
