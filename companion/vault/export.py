@@ -2,7 +2,9 @@
 
 The one place where the person's words leave the encryption on purpose, so the CLI asks
 first. The file is written by `vault.private_files.write_new_file`: mode 0600 from the first
-byte, complete or absent (never half written), and never over an existing file.
+byte, complete or absent (never half written), and never over an existing file. The
+Markdown is for reading, so its headings and labels are in the person's language; the JSON
+is data, the same bytes in every language (its values, "accepted", "goal", stay English).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from companion import __version__
+from companion import __version__, i18n
+from companion.i18n import t
 from companion.vault import Vault
 from companion.vault.private_files import write_new_file
 
@@ -72,59 +75,89 @@ def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in text.splitlines() or [""])
 
 
-_SPEAKERS = {"user": "You", "assistant": "Companion", "system": "System"}
+def _word(key: str, stored: str) -> str:
+    """A stored value (a kind, a status, a role) in the reader's words where the catalogue
+    names it, else as stored: the Markdown is for reading, while the JSON keeps the value."""
+    return t(key) if i18n.lookup(i18n.SOURCE, key) is not None else stored
+
+
+def _speaker(role: str) -> str:
+    """The chat's own labels; "Companion" is the app's name, the same in every language."""
+    if role == "user":
+        return t("widgets.you")
+    return "Companion" if role == "assistant" else _word(f"export.role_{role}", role)
+
+
+def _section(name: str, lines: list[str], gap: bool = True) -> list[str]:
+    """A heading and its lines, or "None."; `gap` ends an empty one with a blank line."""
+    return [f"## {t(f'export.{name}')}", "", *(lines or [t("export.none"), *([""] if gap else [])])]
 
 
 def to_markdown(data: dict[str, Any]) -> str:
-    out = ["# companion export", "",
-           f"Exported {_when(data['exported_at'])} UTC by {data['app']}. This file is not "
-           "encrypted: anyone who has it can read everything in it.", ""]
-    titles = {c["id"]: c["title"] or "(untitled)" for c in data["conversations"]}
-    out += ["## Conversations", ""]
-    if not data["conversations"]:
-        out += ["None.", ""]
-    for c in data["conversations"]:
-        out += [f"### Conversation {c['id']}: {titles[c['id']]}", "",
-                f"Started {_when(c['created_at'])}, last message {_when(c['updated_at'])}.", ""]
-        for m in c["messages"]:
-            mark = " (stopped)" if m["stopped"] else ""
-            out += [f"**{_SPEAKERS.get(m['role'], m['role'])}** · {_when(m['created_at'])}{mark}",
-                    "", _quote(m["content"]), ""]
-    out += ["## Journal", ""]
-    if not data["journal"]:
-        out += ["None.", ""]
-    for e in data["journal"]:
-        note = "" if e["remember"] else " (not recalled in conversation)"
-        out += [f"### {_when(e['created_at'])}{note}", "", _quote(e["content"]), ""]
-    out += ["## Memories", ""]
-    for status, heading in (("accepted", "Accepted"), ("proposed", "Proposed, not yet reviewed")):
+    """The export for reading, in the person's language. Their own words (messages, entries,
+    memories, titles, notes) stay exactly as they wrote them; stored values are named."""
+    titles = {c["id"]: c["title"] or t("cli.untitled") for c in data["conversations"]}
+    out = [f"# {t('export.title')}", "",
+           t("export.warning", when=_when(data["exported_at"]), app=data["app"]), ""]
+    out += _section("conversations", _conversations(data["conversations"], titles))
+    out += _section("journal", [line for e in data["journal"] for line in (
+        f"### {_when(e['created_at'])}"
+        + ("" if e["remember"] else f" {t('export.not_recalled')}"),
+        "", _quote(e["content"]), "")])
+    out += [f"## {t('export.memories')}", ""]
+    for status in ("accepted", "proposed"):
         items = [m for m in data["memories"] if m["status"] == status]
-        out += [f"### {heading}", ""]
-        out += [f"- [{status}] ({m['kind']}) {m['content']}" + _memory_source(m, titles)
-                for m in items] or ["None."]
+        out += [f"### {t(f'export.{status}')}", ""]
+        out += [_memory(m, titles) for m in items] or [t("export.none")]
         out += [""]
-    out += ["## Summaries", ""]
-    if not data["summaries"]:
-        out += ["None.", ""]
-    for s in data["summaries"]:
-        title = titles.get(s["conversation_id"], "")
-        out += [f"### Conversation {s['conversation_id']}: {title}", "", _quote(s["content"]), ""]
-    out += ["## Commitments", ""]
-    out += [f"- [{c['status']}] {c['content']}" + (f" (due {c['due']})" if c["due"] else "")
-            + (f"; answer: {c['answer']}" if c["answer"] else "")
-            for c in data["commitments"]] or ["None."]
-    out += ["", "## Moods", ""]
-    out += [f"- {_when(m['created_at'])}: {m['score']}/5" + (f", {m['note']}" if m["note"] else "")
-            for m in data["moods"]] or ["None."]
+    out += _section("summaries", [line for s in data["summaries"] for line in (
+        "### " + t("export.conversation", id=s["conversation_id"],
+                   title=titles.get(s["conversation_id"], "")),
+        "", _quote(s["content"]), "")])
+    out += _section("commitments", [_commitment(c) for c in data["commitments"]], gap=False)
+    out += [""]
+    out += _section("moods", [f"- {_when(m['created_at'])}: {m['score']}/5"
+                              + (f", {m['note']}" if m["note"] else "")
+                              for m in data["moods"]], gap=False)
     return "\n".join(out) + "\n"
 
 
+def _conversations(conversations: list[dict[str, Any]], titles: dict[int, str]) -> list[str]:
+    out: list[str] = []
+    for c in conversations:
+        out += ["### " + t("export.conversation", id=c["id"], title=titles[c["id"]]), "",
+                t("export.started", started=_when(c["created_at"]),
+                  last=_when(c["updated_at"])), ""]
+        for m in c["messages"]:
+            mark = t("cli.stopped_mark") if m["stopped"] else ""
+            out += [f"**{_speaker(m['role'])}** · {_when(m['created_at'])}{mark}",
+                    "", _quote(m["content"]), ""]
+    return out
+
+
+def _memory(memory: dict[str, Any], titles: dict[int, str]) -> str:
+    status = t(f"export.status_{memory['status']}")
+    kind = _word(f"memories.kind_{memory['kind']}", memory["kind"])
+    return f"- [{status}] ({kind}) {memory['content']}" + _memory_source(memory, titles)
+
+
 def _memory_source(memory: dict[str, Any], titles: dict[int, str]) -> str:
+    """Where a memory came from, in the export's own words (vault may not ask memory)."""
     where = memory["conversation_id"]
     if where is not None:
-        return f" (from conversation {where}: {titles.get(where, '')})"
-    return {"manual": " (added by you)", "journal": " (from your journal)"}.get(
-        memory["source_kind"], f" (from a {memory['source_kind']})")
+        return f" ({t('export.from_conversation', id=where, title=titles.get(where, ''))})"
+    key = {"manual": "added_by_you", "journal": "from_journal", "message": "from_message",
+           "summary": "from_summary"}.get(memory["source_kind"], "from_other")
+    return f" ({t(f'export.{key}', kind=memory['source_kind'])})"
+
+
+def _commitment(commitment: dict[str, Any]) -> str:
+    status = commitment["status"]
+    named = (t("export.commitment_proposed") if status == "proposed"
+             else _word(f"commitments.status_{status}", status))
+    due = f" ({t('export.due', due=commitment['due'])})" if commitment["due"] else ""
+    answer = f"; {t('export.answer', answer=commitment['answer'])}" if commitment["answer"] else ""
+    return f"- [{named}] {commitment['content']}{due}{answer}"
 
 
 def export(vault: Vault, out: Path, fmt: str) -> dict[str, int]:
