@@ -16,6 +16,7 @@ from textual.widgets._footer import FooterKey
 from companion import i18n, paths
 from companion.config import Settings
 from companion.ui.app import CompanionApp
+from companion.ui.binding_words import worded
 from companion.ui.keys import binding_table
 from companion.ui.screens.chat import ChatScreen
 from companion.ui.screens.limits import where_and_how
@@ -50,10 +51,20 @@ def footer(app: CompanionApp) -> list[FooterKey]:
 
 
 async def speak(pilot, app: CompanionApp, code: str) -> list[str]:
-    """Change the language as the app does after unlock; the footer's words after it."""
+    """Change the language as the app does after unlock; the footer's words after it, once
+    it shows every key hint of the screen in that language and has laid them out."""
     i18n.use(code)
     app.refresh_bindings()
-    await pilot.pause(0.2)
+    wanted = {worded(active.binding).description
+              for active in app.screen.active_bindings.values() if active.binding.show}
+
+    def shown() -> bool:
+        keys = footer(app)
+        return (wanted <= {key.description for key in keys}
+                and all(key.region.width for key in keys))
+
+    await wait_for(pilot, shown)
+    await pilot.pause()
     return [key.description for key in footer(app)]
 
 

@@ -92,13 +92,14 @@ class OnboardingScreen(Worded, Screen[dict[str, str] | None]):
             yield Label(id="onboarding-language-label")
             language = profile.get("language", "")
             yield Select(language_options(), id="onboarding-language",
+                         prompt=t("onboarding.language_prompt"),
                          value=language if language in LANGUAGES else Select.NULL)
             yield Label(id="onboarding-country-label")
             yield Input(profile.get("country", ""), id="onboarding-country",
                         max_length=MAX_COUNTRY)
             yield Label(id="onboarding-style-label")
             style = profile.get("style", "")
-            yield Select(_styles(), id="onboarding-style",
+            yield Select(_styles(), id="onboarding-style", prompt=t("onboarding.style_prompt"),
                          value=style if style in {v for _, v in STYLES} else Select.NULL)
             options = [(f"{p.label} ({p.name})", p.name) for p in known.personas.values()]
             if options:
@@ -116,46 +117,54 @@ class OnboardingScreen(Worded, Screen[dict[str, str] | None]):
 
     def on_mount(self) -> None:
         self._words()
-        self.query_one("#onboarding-ui-language", Select).focus()
+        for first in self.query("#onboarding-ui-language").results(Select):
+            first.focus()
 
-    def _words(self) -> None:
-        """Every text here in the app's language; again whenever that changes."""
+    def _words(self, selects: bool = False) -> None:
+        """Every text here in the app's language; again whenever that changes. Each widget
+        is looked up with `query`, so one that is gone (the app quitting as this screen
+        mounts) is skipped, not an error. The lists' prompts and options are made in
+        `compose` and redone only on a change of language (`selects`): at mount a Select's
+        own parts may not be composed yet."""
         again = self.again
-        for selector, key in (
-                ("#onboarding-title", "title_again" if again else "title"),
-                ("#onboarding-name-label", "name"), ("#onboarding-language-label", "language"),
-                ("#onboarding-country-label", "country"), ("#onboarding-style-label", "style"),
-                ("#onboarding-persona-label", "persona")):
-            for label in self.query(selector).results(Label):
-                label.update(t(f"onboarding.{key}", command=t("palette.persona")))
-        for welcome in self.query("#onboarding-welcome").results(Static):
-            welcome.update(t("onboarding.welcome"))
-        if not again:
-            engine = getattr(getattr(self.app, "settings", None), "engine", "")
-            self.query_one("#onboarding-limits", Static).update(
-                what_it_is(engine) + "\n\n" + t("limits.again_hint"))
+        engine = getattr(getattr(self.app, "settings", None), "engine", "")
         wins = ", ".join(choices(self.settings).from_settings)
-        for notice in self.query("#onboarding-config").results(Static):
-            notice.update(t("onboarding.config", settings=wins))
-        self.query_one("#onboarding-name", Input).placeholder = t("onboarding.name_placeholder")
-        self.query_one("#onboarding-country", Input).placeholder = t(
-            "onboarding.country_placeholder")
-        self.query_one("#onboarding-language", Select).prompt = t("onboarding.language_prompt")
-        style = self.query_one("#onboarding-style", Select)
-        style.prompt = t("onboarding.style_prompt")
-        chosen = style.value
-        style.set_options(_styles())
-        style.value = chosen
-        self.query_one("#onboarding-save", Button).label = t(
-            "onboarding.save" if again else "onboarding.save_start")
-        self.query_one("#onboarding-skip", Button).label = t(
-            "onboarding.close" if again else "onboarding.skip")
+        words = {
+            "#onboarding-title": t("onboarding.title_again" if again else "onboarding.title"),
+            "#onboarding-welcome": t("onboarding.welcome"),
+            "#onboarding-limits": what_it_is(engine) + "\n\n" + t("limits.again_hint"),
+            "#onboarding-config": t("onboarding.config", settings=wins),
+            **{f"#onboarding-{name}-label": t(f"onboarding.{name}", command=t("palette.persona"))
+               for name in ("name", "language", "country", "style", "persona")},
+        }
+        for selector, text in words.items():
+            for widget in self.query(selector).results():
+                if isinstance(widget, (Label, Static)):
+                    widget.update(text)
+        for selector, key in (("#onboarding-name", "name_placeholder"),
+                              ("#onboarding-country", "country_placeholder")):
+            for field in self.query(selector).results(Input):
+                field.placeholder = t(f"onboarding.{key}")
+        for selector, key in (("#onboarding-save", "save" if again else "save_start"),
+                              ("#onboarding-skip", "close" if again else "skip")):
+            for button in self.query(selector).results(Button):
+                button.label = t(f"onboarding.{key}")
+        if selects:
+            for language in self.query("#onboarding-language").results(Select):
+                language.prompt = t("onboarding.language_prompt")
+            for style in self.query("#onboarding-style").results(Select):
+                style.prompt = t("onboarding.style_prompt")
+                chosen = style.value
+                style.set_options(_styles())
+                style.value = chosen
 
     @on(Select.Changed, "#onboarding-ui-language")
     def _app_language(self, event: Select.Changed) -> None:
         """The app's words switch at once; what is translated so far shows it here."""
+        if str(event.value) == i18n.current():
+            return  # the list's first value, as it is mounted
         i18n.use(str(event.value))
-        self._words()
+        self._words(selects=True)
         self.app.refresh_bindings()  # the footer's key hints too (ui/binding_words.py)
 
     def _profile(self) -> dict[str, str]:
