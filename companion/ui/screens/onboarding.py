@@ -77,86 +77,87 @@ class OnboardingScreen(Worded, Screen[dict[str, str] | None]):
         """Opened from the palette: Esc only closes, and nothing is marked."""
 
     def compose(self) -> ComposeResult:
+        """Every widget is made with its words, so the first frame already shows them."""
         profile = read_profile(self.vault)
         known = personas.load_current()
+        say = self._texts()
         with VerticalScroll(id="onboarding-box"):
             yield Label(APP_LANGUAGE, id="onboarding-ui-language-label")
             yield Select([(i18n.name_of(code), code) for code in i18n.codes()],
                          id="onboarding-ui-language", allow_blank=False, value=i18n.current())
-            yield Label(id="onboarding-title")
+            yield Label(say["#onboarding-title"], id="onboarding-title")
             if not self.again:
-                yield Static(id="onboarding-welcome", markup=False)
-                yield Static(id="onboarding-limits", markup=False)
-            yield Label(id="onboarding-name-label")
-            yield Input(profile.get("name", ""), id="onboarding-name", max_length=MAX_NAME)
-            yield Label(id="onboarding-language-label")
+                yield Static(say["#onboarding-welcome"], id="onboarding-welcome", markup=False)
+                yield Static(say["#onboarding-limits"], id="onboarding-limits", markup=False)
+            yield Label(say["#onboarding-name-label"], id="onboarding-name-label")
+            yield Input(profile.get("name", ""), id="onboarding-name", max_length=MAX_NAME,
+                        placeholder=t("onboarding.name_placeholder"))
+            yield Label(say["#onboarding-language-label"], id="onboarding-language-label")
             language = profile.get("language", "")
             yield Select(language_options(), id="onboarding-language",
                          prompt=t("onboarding.language_prompt"),
                          value=language if language in LANGUAGES else Select.NULL)
-            yield Label(id="onboarding-country-label")
+            yield Label(say["#onboarding-country-label"], id="onboarding-country-label")
             yield Input(profile.get("country", ""), id="onboarding-country",
-                        max_length=MAX_COUNTRY)
-            yield Label(id="onboarding-style-label")
+                        max_length=MAX_COUNTRY, placeholder=t("onboarding.country_placeholder"))
+            yield Label(say["#onboarding-style-label"], id="onboarding-style-label")
             style = profile.get("style", "")
             yield Select(_styles(), id="onboarding-style", prompt=t("onboarding.style_prompt"),
                          value=style if style in {v for _, v in STYLES} else Select.NULL)
             options = [(f"{p.label} ({p.name})", p.name) for p in known.personas.values()]
             if options:
-                yield Label(id="onboarding-persona-label")
+                yield Label(say["#onboarding-persona-label"], id="onboarding-persona-label")
                 chosen = profile.get("persona", personas.DEFAULT_PERSONA)
                 yield Select(options, id="onboarding-persona", allow_blank=False,
                              value=chosen if known.get(chosen) else options[0][1])
             if choices(self.settings).from_settings:
-                yield Static(id="onboarding-config", markup=False)
+                yield Static(say["#onboarding-config"], id="onboarding-config", markup=False)
             with Horizontal(id="onboarding-buttons"):
-                yield Button(id="onboarding-save", variant="primary")
-                yield Button(id="onboarding-skip")
+                yield Button(say["#onboarding-save"], id="onboarding-save", variant="primary")
+                yield Button(say["#onboarding-skip"], id="onboarding-skip")
             yield Static("", id="onboarding-message", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        self._words()
         for first in self.query("#onboarding-ui-language").results(Select):
             first.focus()
 
-    def _words(self, selects: bool = False) -> None:
-        """Every text here in the app's language; again whenever that changes. Each widget
-        is looked up with `query`, so one that is gone (the app quitting as this screen
-        mounts) is skipped, not an error. The lists' prompts and options are made in
-        `compose` and redone only on a change of language (`selects`): at mount a Select's
-        own parts may not be composed yet."""
+    def _texts(self) -> dict[str, str]:
+        """The words of each labelled widget, by selector, in the app's language now."""
         again = self.again
         engine = getattr(getattr(self.app, "settings", None), "engine", "")
         wins = ", ".join(choices(self.settings).from_settings)
-        words = {
+        return {
             "#onboarding-title": t("onboarding.title_again" if again else "onboarding.title"),
             "#onboarding-welcome": t("onboarding.welcome"),
             "#onboarding-limits": what_it_is(engine) + "\n\n" + t("limits.again_hint"),
             "#onboarding-config": t("onboarding.config", settings=wins),
             **{f"#onboarding-{name}-label": t(f"onboarding.{name}", command=t("palette.persona"))
                for name in ("name", "language", "country", "style", "persona")},
+            "#onboarding-save": t("onboarding.save" if again else "onboarding.save_start"),
+            "#onboarding-skip": t("onboarding.close" if again else "onboarding.skip"),
         }
-        for selector, text in words.items():
+
+    def _words(self) -> None:
+        """After a change of language, every text here again. Each widget is looked up with
+        `query`, so one already gone (the app quitting) is skipped, not an error."""
+        for selector, text in self._texts().items():
             for widget in self.query(selector).results():
-                if isinstance(widget, (Label, Static)):
+                if isinstance(widget, Button):
+                    widget.label = text
+                elif isinstance(widget, Static):
                     widget.update(text)
         for selector, key in (("#onboarding-name", "name_placeholder"),
                               ("#onboarding-country", "country_placeholder")):
             for field in self.query(selector).results(Input):
                 field.placeholder = t(f"onboarding.{key}")
-        for selector, key in (("#onboarding-save", "save" if again else "save_start"),
-                              ("#onboarding-skip", "close" if again else "skip")):
-            for button in self.query(selector).results(Button):
-                button.label = t(f"onboarding.{key}")
-        if selects:
-            for language in self.query("#onboarding-language").results(Select):
-                language.prompt = t("onboarding.language_prompt")
-            for style in self.query("#onboarding-style").results(Select):
-                style.prompt = t("onboarding.style_prompt")
-                chosen = style.value
-                style.set_options(_styles())
-                style.value = chosen
+        for language in self.query("#onboarding-language").results(Select):
+            language.prompt = t("onboarding.language_prompt")
+        for style in self.query("#onboarding-style").results(Select):
+            style.prompt = t("onboarding.style_prompt")
+            chosen = style.value
+            style.set_options(_styles())
+            style.value = chosen
 
     @on(Select.Changed, "#onboarding-ui-language")
     def _app_language(self, event: Select.Changed) -> None:
@@ -164,7 +165,7 @@ class OnboardingScreen(Worded, Screen[dict[str, str] | None]):
         if str(event.value) == i18n.current():
             return  # the list's first value, as it is mounted
         i18n.use(str(event.value))
-        self._words(selects=True)
+        self._words()
         self.app.refresh_bindings()  # the footer's key hints too (ui/binding_words.py)
 
     def _profile(self) -> dict[str, str]:
