@@ -188,3 +188,13 @@ def test_every_key_hint_is_in_the_catalogue_with_the_code_s_english_words() -> N
         assert descriptions == {english.get(key)}, (name, descriptions)
     unused = {k.removeprefix("keys.") for k in english if k.startswith("keys.")} - set(described)
     assert unused == {"command_palette"}  # Textual's own, shown in every footer
+
+
+async def test_ctrl_c_says_how_to_quit_in_the_language(home: Path) -> None:
+    app = new_app(home, "de")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_chat(pilot, app)
+        app.action_help_quit()  # what Textual binds to Ctrl+C where nothing copies
+        await pilot.pause()
+        assert any("Ctrl+Q beendet companion" in n.message for n in app._notifications)
+        await pilot.press("ctrl+q")

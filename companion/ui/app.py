@@ -307,6 +307,10 @@ class CompanionApp(App[None]):
     def action_lock(self) -> None:
         self.app_lock.lock()
 
+    def action_help_quit(self) -> None:
+        """Ctrl+C copies rather than quits; Textual's own hint for it is English only."""
+        self.notify(t("app_quit.hint"))
+
     def action_command_palette(self) -> None:
         """Textual's palette, with its search line in the person's language."""
         from textual.command import CommandPalette
